@@ -1,0 +1,714 @@
+"""The Store on SQLAlchemy Core: one implementation, two databases (SQLite embedded, PostgreSQL).
+
+Dialect differences are confined to `_insert` (upserts) and engine set-up in the two subclasses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+import orjson
+from sqlalchemy import and_, create_engine, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from seawall.storage import migrate as migrations
+from seawall.storage.base import ApiKey, CommitSummary, DeadLetter, HistoryRecord, InboxRow, Store
+from seawall.storage.schema import (
+    accounts,
+    actions,
+    api_keys,
+    case_events,
+    cases,
+    dead_letters,
+    events,
+    inbox,
+    signal_hits,
+    verdicts,
+)
+
+if TYPE_CHECKING:
+    from seawall.pipeline.result import ProcessedEvent
+
+# Verdicts that open (or merge into) a case. "label" only annotates the event.
+CASE_VERDICTS = {"queue", "remove", "suspend", "escalate"}
+SEVERITY = {"allow": 0, "label": 1, "queue": 2, "remove": 3, "suspend": 4, "escalate": 5}
+_IN_CHUNK = 500  # keys per IN (...) clause: well under SQLite's variable limit
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything Seawall stores is UTC.
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _ts(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _chunks(seq: Sequence[Any], n: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+class SqlStore(Store):
+    dialect_insert: Any = None
+
+    def __init__(self, url: str, engine: Engine):
+        self.url = url
+        self.engine = engine
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def migrate(self) -> None:
+        migrations.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        return self.dialect_insert(table)
+
+    # -- pipeline ----------------------------------------------------------------------------
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        if not keys:
+            return found
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(keys)):
+                found.update(conn.execute(select(events.c.key).where(events.c.key.in_(chunk))).scalars())
+        return found
+
+    def commit_batch(self, results: Sequence[ProcessedEvent]) -> CommitSummary:
+        summary = CommitSummary()
+        if not results:
+            return summary
+        # The same key twice in one batch is one event.
+        unique: dict[str, ProcessedEvent] = {}
+        for r in results:
+            unique.setdefault(r.item.key, r)
+        summary.duplicates = len(results) - len(unique)
+        batch = list(unique.values())
+        with self.engine.begin() as conn:
+            pks = self._insert_events(conn, batch)
+            summary.duplicates += len(batch) - len(pks)
+            stored = [r for r in batch if r.item.key in pks]
+            summary.stored = len(stored)
+            summary.hits = self._insert_hits(conn, stored, pks)
+            self._insert_verdicts(conn, stored, pks)
+            self._apply_account_state(conn, stored)
+            opened, merged, created = self._open_cases_and_actions(conn, stored, pks)
+            summary.cases_opened, summary.cases_merged, summary.actions_created = opened, merged, created
+        summary.verdicts = dict(Counter(r.decision.verdict for r in stored))
+        return summary
+
+    def _insert_events(self, conn: Connection, batch: list[ProcessedEvent]) -> dict[str, int]:
+        now = _now()
+        rows = []
+        for r in batch:
+            ev = r.item.event
+            subject_type, subject_id = ev.subject
+            rows.append(
+                {
+                    "key": r.item.key,
+                    "type": ev.type,
+                    "subject_type": subject_type,
+                    "subject_id": subject_id,
+                    "account_id": _account_of(ev),
+                    "occurred_at": ev.occurred_at,
+                    "received_at": _ts(r.item.received_at),
+                    "processed_at": now,
+                    "source": r.source[:64],
+                    "lang": r.item.lang,
+                    "payload": ev.model_dump_json(exclude_none=True),
+                }
+            )
+        stmt = (
+            self._insert(events)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(events.c.pk, events.c.key)
+        )
+        return {key: pk for pk, key in conn.execute(stmt, rows).all()}
+
+    def _insert_hits(self, conn: Connection, stored: list[ProcessedEvent], pks: dict[str, int]) -> int:
+        rows = [
+            {
+                "event_pk": pks[r.item.key],
+                "signal": h.signal,
+                "version": h.version,
+                "label": h.label,
+                "score": h.score,
+                "evidence": _json(h.evidence),
+            }
+            for r in stored
+            for h in r.hits
+        ]
+        if rows:
+            conn.execute(signal_hits.insert(), rows)
+        return len(rows)
+
+    def _insert_verdicts(self, conn: Connection, stored: list[ProcessedEvent], pks: dict[str, int]) -> None:
+        rows = []
+        for r in stored:
+            d = r.decision
+            body = d.as_dict()
+            rows.append(
+                {
+                    "event_pk": pks[r.item.key],
+                    "verdict": d.verdict,
+                    "actions": _json(list(d.actions)),
+                    "queue": d.queue,
+                    "priority": int(d.priority),
+                    "labels": _json(list(d.labels)),
+                    "rules": _json(body.get("matched", [])),
+                    "shadow": _json(body.get("shadow", [])),
+                    "policy_version": r.policy_version[:64],
+                    "decided_at": _ts(r.decided_at),
+                    "latency_ms": r.latency_ms,
+                }
+            )
+        if rows:
+            conn.execute(verdicts.insert(), rows)
+
+    def _apply_account_state(self, conn: Connection, stored: list[ProcessedEvent]) -> None:
+        profiles: dict[str, dict[str, Any]] = {}
+        for r in stored:
+            ev = r.item.event
+            if ev.type == "account":
+                profiles[ev.id] = {
+                    "id": ev.id,
+                    "handle": ev.handle,
+                    "display_name": ev.display_name,
+                    "status": "active",
+                    "created_at": ev.created_at,
+                    "updated_at": ev.occurred_at,
+                }
+        if profiles:
+            stmt = self._insert(accounts)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    "handle": stmt.excluded.handle,
+                    "display_name": stmt.excluded.display_name,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
+            conn.execute(stmt, list(profiles.values()))
+        for r in stored:
+            ev = r.item.event
+            if ev.type == "enforcement" and ev.account_id and ev.action in ("suspend", "restore"):
+                self._set_account_status(conn, ev.account_id, ev.action, ev.at)
+            if "suspend" in r.decision.actions and (acct := _account_of(ev)):
+                self._set_account_status(conn, acct, "suspend", _ts(r.decided_at))
+
+    def _set_account_status(self, conn: Connection, account_id: str, action: str, at: datetime) -> None:
+        suspended = action == "suspend"
+        stmt = self._insert(accounts).values(
+            id=account_id,
+            status="suspended" if suspended else "active",
+            updated_at=at,
+            suspended_at=at if suspended else None,
+        )
+        set_: dict[str, Any] = {"status": stmt.excluded.status, "updated_at": stmt.excluded.updated_at}
+        if suspended:
+            set_["suspended_at"] = stmt.excluded.suspended_at
+        else:
+            set_["restore_count"] = accounts.c.restore_count + 1
+        conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
+
+    def _open_cases_and_actions(
+        self, conn: Connection, stored: list[ProcessedEvent], pks: dict[str, int]
+    ) -> tuple[int, int, int]:
+        wanted = [r for r in stored if r.decision.verdict in CASE_VERDICTS]
+        if not wanted:
+            return 0, 0, 0
+        now = _now()
+        subjects = {r.item.event.subject for r in wanted}
+        open_cases = self._open_cases_for(conn, subjects)
+        opened = merged = 0
+        case_links: list[dict[str, int]] = []
+        for r in wanted:
+            d = r.decision
+            subject = r.item.event.subject
+            rule_names = [m.get("rule") for m in d.as_dict().get("matched", [])]
+            status = "open" if d.queue else "actioned"
+            case = open_cases.get(subject)
+            if case is None or case["status"] != "open":
+                values = {
+                    "subject_type": subject[0],
+                    "subject_id": subject[1],
+                    "account_id": _account_of(r.item.event),
+                    "status": status,
+                    "queue": d.queue,
+                    "priority": int(d.priority),
+                    "verdict": d.verdict,
+                    "labels": _json(sorted(set(d.labels))),
+                    "rules": _json(rule_names),
+                    "event_count": 1,
+                    "opened_at": now,
+                    "updated_at": now,
+                }
+                case_id = conn.execute(cases.insert().returning(cases.c.id), values).scalar_one()
+                values["id"] = case_id
+                if status == "open":
+                    open_cases[subject] = values
+                opened += 1
+            else:
+                case_id = case["id"]
+                labels = sorted(set(orjson.loads(case["labels"])) | set(d.labels))
+                rules = list(dict.fromkeys(orjson.loads(case["rules"]) + rule_names))
+                higher = int(d.priority) > int(case["priority"])
+                changes = {
+                    "priority": max(int(d.priority), int(case["priority"])),
+                    "queue": d.queue if (higher and d.queue) else case["queue"],
+                    "verdict": d.verdict if SEVERITY[d.verdict] > SEVERITY[case["verdict"]] else case["verdict"],
+                    "labels": _json(labels),
+                    "rules": _json(rules),
+                    "event_count": int(case["event_count"]) + 1,
+                    "updated_at": now,
+                }
+                conn.execute(update(cases).where(cases.c.id == case_id).values(**changes))
+                case.update(changes)
+                merged += 1
+            case_links.append({"case_id": case_id, "event_pk": pks[r.item.key]})
+        conn.execute(self._insert(case_events).on_conflict_do_nothing(), case_links)
+        created = self._create_actions(conn, wanted, pks, {link["event_pk"]: link["case_id"] for link in case_links})
+        return opened, merged, created
+
+    def _open_cases_for(self, conn: Connection, subjects: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        found: dict[tuple[str, str], dict] = {}
+        by_type: dict[str, list[str]] = {}
+        for st, sid in subjects:
+            by_type.setdefault(st, []).append(sid)
+        for st, ids in by_type.items():
+            for chunk in _chunks(ids):
+                q = select(cases).where(
+                    and_(cases.c.subject_type == st, cases.c.subject_id.in_(chunk), cases.c.status == "open")
+                )
+                for row in conn.execute(q).mappings():
+                    found[(row["subject_type"], row["subject_id"])] = dict(row)
+        return found
+
+    def _create_actions(
+        self, conn: Connection, wanted: list[ProcessedEvent], pks: dict[str, int], case_of: dict[int, int]
+    ) -> int:
+        now = _now()
+        rows: dict[str, dict[str, Any]] = {}
+        restores: dict[str, int] = {}
+        for r in wanted:
+            ev = r.item.event
+            event_pk = pks[r.item.key]
+            rule_by_verdict = {m.get("verdict"): m.get("rule") for m in reversed(r.decision.as_dict().get("matched", []))}
+            for kind in r.decision.actions:
+                if kind not in ("remove", "suspend", "escalate"):
+                    continue
+                if kind == "suspend":
+                    account = _account_of(ev)
+                    if not account:
+                        continue
+                    if account not in restores:
+                        restores[account] = self._restore_count(conn, account)
+                    subject = ("account", account)
+                    key = f"suspend:account:{account}:{restores[account]}"
+                elif kind == "remove":
+                    subject = ev.subject
+                    key = f"remove:{subject[0]}:{subject[1]}"
+                else:
+                    subject = ev.subject
+                    key = f"escalate:{subject[0]}:{subject[1]}:{case_of[event_pk]}"
+                rows.setdefault(
+                    key,
+                    {
+                        "idempotency_key": key[:400],
+                        "kind": kind,
+                        "subject_type": subject[0],
+                        "subject_id": subject[1],
+                        "event_pk": event_pk,
+                        "case_id": case_of[event_pk],
+                        "rule": rule_by_verdict.get(kind),
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
+        if not rows:
+            return 0
+        stmt = (
+            self._insert(actions)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(actions.c.id)
+        )
+        return len(conn.execute(stmt, list(rows.values())).all())
+
+    def _restore_count(self, conn: Connection, account_id: str) -> int:
+        value = conn.execute(select(accounts.c.restore_count).where(accounts.c.id == account_id)).scalar()
+        return int(value or 0)
+
+    # -- durable intake queue ----------------------------------------------------------------
+    def enqueue(self, rows: Sequence[tuple[str, str, str]]) -> tuple[int, int]:
+        if not rows:
+            return 0, 0
+        now = _now()
+        unique = {key: (key, source, payload) for key, source, payload in rows}
+        processed = self.known_keys(list(unique))
+        fresh = [
+            {"key": k, "source": s[:64], "payload": p, "received_at": now, "attempts": 0}
+            for k, s, p in unique.values()
+            if k not in processed
+        ]
+        accepted = 0
+        if fresh:
+            stmt = self._insert(inbox).on_conflict_do_nothing(index_elements=["key"]).returning(inbox.c.id)
+            with self.engine.begin() as conn:
+                accepted = len(conn.execute(stmt, fresh).all())
+        return accepted, len(rows) - accepted
+
+    def inbox_batch(self, limit: int) -> list[InboxRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inbox).order_by(inbox.c.id).limit(limit)).mappings().all()
+        return [
+            InboxRow(r["id"], r["key"], r["source"], r["payload"], _utc(r["received_at"]), r["attempts"])
+            for r in rows
+        ]
+
+    def inbox_done(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(ids)):
+                conn.execute(inbox.delete().where(inbox.c.id.in_(chunk)))
+
+    def inbox_size(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(inbox)).scalar() or 0)
+
+    # -- dead letters ------------------------------------------------------------------------
+    def add_dead_letters(self, letters: Iterable[DeadLetter]) -> int:
+        now = _now()
+        rows = [
+            {
+                "kind": d.kind,
+                "source": d.source[:200],
+                "format": d.format[:32],
+                "line_no": d.line_no,
+                "raw": d.raw,
+                "field": (d.field or None) and d.field[:300],
+                "reason": d.reason,
+                "status": "open",
+                "received_at": d.received_at or now,
+                "attempts": d.attempts,
+            }
+            for d in letters
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(dead_letters.insert(), rows)
+        return len(rows)
+
+    def list_dead_letters(
+        self, status: str | None = "open", kind: str | None = None, limit: int = 100, after_id: int = 0
+    ) -> list[DeadLetter]:
+        q = select(dead_letters).where(dead_letters.c.id > after_id).order_by(dead_letters.c.id).limit(limit)
+        if status:
+            q = q.where(dead_letters.c.status == status)
+        if kind:
+            q = q.where(dead_letters.c.kind == kind)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [
+            DeadLetter(
+                kind=r["kind"],
+                source=r["source"],
+                format=r["format"],
+                raw=r["raw"],
+                reason=r["reason"],
+                field=r["field"],
+                line_no=r["line_no"],
+                id=r["id"],
+                status=r["status"],
+                received_at=_utc(r["received_at"]),
+                replayed_at=_utc(r["replayed_at"]),
+                attempts=r["attempts"],
+            )
+            for r in rows
+        ]
+
+    def mark_dead_letters(self, ids: Sequence[int], status: str) -> None:
+        if not ids:
+            return
+        now = _now()
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(ids)):
+                conn.execute(
+                    update(dead_letters)
+                    .where(dead_letters.c.id.in_(chunk))
+                    .values(
+                        status=status,
+                        replayed_at=now if status == "replayed" else None,
+                        attempts=dead_letters.c.attempts + 1,
+                    )
+                )
+
+    # -- reading -----------------------------------------------------------------------------
+    def list_cases(
+        self, status: str | None = "open", queue: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        q = select(cases).order_by(cases.c.priority.desc(), cases.c.opened_at, cases.c.id).limit(limit).offset(offset)
+        if status:
+            q = q.where(cases.c.status == status)
+        if queue:
+            q = q.where(cases.c.queue == queue)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [
+            {
+                "id": r["id"],
+                "subject": {"type": r["subject_type"], "id": r["subject_id"]},
+                "account_id": r["account_id"],
+                "status": r["status"],
+                "queue": r["queue"],
+                "priority": r["priority"],
+                "verdict": r["verdict"],
+                "labels": orjson.loads(r["labels"]),
+                "rules": orjson.loads(r["rules"]),
+                "event_count": r["event_count"],
+                "opened_at": _utc(r["opened_at"]).isoformat(),
+                "updated_at": _utc(r["updated_at"]).isoformat(),
+            }
+            for r in rows
+        ]
+
+    def list_actions(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        q = select(actions).order_by(actions.c.id).limit(limit)
+        if status:
+            q = q.where(actions.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [
+            {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()} for r in rows
+        ]
+
+    def get_account(self, account_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().first()
+        if row is None:
+            return None
+        return {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
+
+    def stats(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            by_type = dict(conn.execute(select(events.c.type, func.count()).group_by(events.c.type)).all())
+            by_verdict = dict(conn.execute(select(verdicts.c.verdict, func.count()).group_by(verdicts.c.verdict)).all())
+            case_rows = conn.execute(
+                select(cases.c.status, cases.c.queue, func.count()).group_by(cases.c.status, cases.c.queue)
+            ).all()
+            action_rows = dict(conn.execute(select(actions.c.status, func.count()).group_by(actions.c.status)).all())
+            dead = dict(
+                conn.execute(
+                    select(dead_letters.c.kind, func.count())
+                    .where(dead_letters.c.status == "open")
+                    .group_by(dead_letters.c.kind)
+                ).all()
+            )
+            hits = dict(
+                conn.execute(
+                    select(signal_hits.c.signal, func.count()).group_by(signal_hits.c.signal)
+                ).all()
+            )
+            first, last = conn.execute(select(func.min(events.c.processed_at), func.max(events.c.processed_at))).one()
+            latencies = sorted(
+                conn.execute(select(verdicts.c.latency_ms).order_by(verdicts.c.event_pk.desc()).limit(10_000)).scalars()
+            )
+            pending = int(conn.execute(select(func.count()).select_from(inbox)).scalar() or 0)
+            suspended = int(
+                conn.execute(select(func.count()).select_from(accounts).where(accounts.c.status == "suspended")).scalar()
+                or 0
+            )
+        open_by_queue: dict[str, int] = {}
+        case_status: Counter[str] = Counter()
+        for status, queue, n in case_rows:
+            case_status[status] += n
+            if status == "open":
+                open_by_queue[queue or "-"] = n
+        return {
+            "events": {"total": sum(by_type.values()), "by_type": by_type},
+            "verdicts": by_verdict,
+            "signal_hits": hits,
+            "cases": {"by_status": dict(case_status), "open_by_queue": open_by_queue},
+            "actions": action_rows,
+            "accounts_suspended": suspended,
+            "inbox_pending": pending,
+            "dead_letters_open": {"total": sum(dead.values()), "by_kind": dead},
+            "latency_ms": _percentiles(latencies),
+            "first_processed_at": _utc(first).isoformat() if first else None,
+            "last_processed_at": _utc(last).isoformat() if last else None,
+        }
+
+    def iter_history(self, batch_size: int = 2000, since: datetime | None = None) -> Iterator[HistoryRecord]:
+        last_pk = 0
+        while True:
+            q = (
+                select(events.c.pk, events.c.key, events.c.type, events.c.payload, events.c.lang,
+                       verdicts.c.verdict, verdicts.c.actions, verdicts.c.rules)
+                .join(verdicts, verdicts.c.event_pk == events.c.pk)
+                .where(events.c.pk > last_pk)
+                .order_by(events.c.pk)
+                .limit(batch_size)
+            )
+            if since is not None:
+                q = q.where(events.c.occurred_at >= since)
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+                if not rows:
+                    return
+                pks = [r.pk for r in rows]
+                hits: dict[int, list[dict[str, Any]]] = {}
+                for chunk in _chunks(pks):
+                    hq = select(signal_hits).where(signal_hits.c.event_pk.in_(chunk)).order_by(signal_hits.c.id)
+                    for h in conn.execute(hq).mappings():
+                        hits.setdefault(h["event_pk"], []).append(
+                            {
+                                "signal": h["signal"],
+                                "version": h["version"],
+                                "label": h["label"],
+                                "score": h["score"],
+                                "evidence": orjson.loads(h["evidence"]),
+                            }
+                        )
+            for r in rows:
+                yield HistoryRecord(
+                    event_key=r.key,
+                    event_type=r.type,
+                    payload=orjson.loads(r.payload),
+                    lang=r.lang,
+                    hits=hits.get(r.pk, []),
+                    verdict=r.verdict,
+                    actions=orjson.loads(r.actions),
+                    rules=[m.get("rule") for m in orjson.loads(r.rules)],
+                )
+            last_pk = rows[-1].pk
+
+    # -- API keys ----------------------------------------------------------------------------
+    def add_api_key(self, key: ApiKey) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                api_keys.insert().values(
+                    key_id=key.key_id,
+                    secret_hash=key.secret_hash,
+                    role=key.role,
+                    name=key.name,
+                    created_at=key.created_at,
+                )
+            )
+
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings().first()
+        return _api_key(r) if r else None
+
+    def list_api_keys(self) -> list[ApiKey]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).mappings().all()
+        return [_api_key(r) for r in rows]
+
+    def revoke_api_key(self, key_id: str) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(api_keys)
+                .where(and_(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)))
+                .values(revoked_at=_now())
+            )
+        return res.rowcount > 0
+
+    def touch_api_key(self, key_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=_now()))
+
+
+def _api_key(r: Any) -> ApiKey:
+    return ApiKey(
+        key_id=r["key_id"],
+        role=r["role"],
+        name=r["name"],
+        created_at=_utc(r["created_at"]),
+        secret_hash=r["secret_hash"],
+        revoked_at=_utc(r["revoked_at"]),
+        last_used_at=_utc(r["last_used_at"]),
+    )
+
+
+def _account_of(ev: Any) -> str | None:
+    if ev.type == "account":
+        return ev.id
+    if ev.type == "post":
+        return ev.account_id
+    if ev.type == "enforcement":
+        return ev.account_id
+    if ev.type == "follow":
+        return ev.follower_id
+    if ev.type == "report" and ev.target_type == "account":
+        return ev.target_id
+    return None
+
+
+def _percentiles(sorted_values: list[float]) -> dict[str, float | None]:
+    if not sorted_values:
+        return {"p50": None, "p99": None, "max": None, "n": 0}
+    n = len(sorted_values)
+    pick = lambda q: round(sorted_values[min(n - 1, int(q * n))], 3)  # noqa: E731
+    return {"p50": pick(0.50), "p99": pick(0.99), "max": round(sorted_values[-1], 3), "n": n}
+
+
+class SQLiteStore(SqlStore):
+    dialect_insert = staticmethod(sqlite.insert)
+
+    def __init__(self, url: str):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # WAL lets the API and stats read while the pipeline writes; NORMAL sync is durable
+            # across process crashes (only an OS crash can lose the last transactions).
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        super().__init__(url, engine)
+
+
+class PostgresStore(SqlStore):
+    dialect_insert = staticmethod(postgresql.insert)
+
+    def __init__(self, url: str):
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; plain URLs from operators should just work.
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        super().__init__(url, engine)
+
+
+def open_store(url: str, migrate: bool = True) -> SqlStore:
+    """Open a store by URL: sqlite:///path or postgresql://user@host:port/db."""
+    if url.startswith("sqlite"):
+        store: SqlStore = SQLiteStore(url)
+    elif url.startswith("postgres"):
+        store = PostgresStore(url)
+    else:
+        raise ValueError(f"database URL must start with sqlite:// or postgresql://, got {url.split(':', 1)[0]!r}")
+    if migrate:
+        store.migrate()
+    return store
