@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import orjson
-from sqlalchemy import and_, create_engine, event, func, select, update
+from sqlalchemy import DateTime, and_, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -25,6 +25,7 @@ from seawall.storage.schema import (
     dead_letters,
     events,
     inbox,
+    metadata,
     signal_hits,
     verdicts,
 )
@@ -115,8 +116,10 @@ class SqlStore(Store):
     def _insert_events(self, conn: Connection, batch: list[ProcessedEvent]) -> dict[str, int]:
         now = _now()
         rows = []
+        stamps: dict[float, datetime] = {}
         for r in batch:
             ev = r.item.event
+            received = stamps.get(r.item.received_at) or stamps.setdefault(r.item.received_at, _ts(r.item.received_at))
             subject_type, subject_id = ev.subject
             rows.append(
                 {
@@ -126,19 +129,26 @@ class SqlStore(Store):
                     "subject_id": subject_id,
                     "account_id": _account_of(ev),
                     "occurred_at": ev.occurred_at,
-                    "received_at": _ts(r.item.received_at),
+                    "received_at": received,
                     "processed_at": now,
                     "source": r.source[:64],
                     "lang": r.item.lang,
                     "payload": ev.model_dump_json(exclude_none=True),
                 }
             )
+        return self._insert_new_events(conn, rows)
+
+    def _insert_new_events(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert event rows, skipping keys already stored; returns key -> pk of those inserted."""
         stmt = (
             self._insert(events)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(events.c.pk, events.c.key)
         )
         return {key: pk for pk, key in conn.execute(stmt, rows).all()}
+
+    def _bulk_insert(self, conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+        conn.execute(table.insert(), rows)
 
     def _insert_hits(self, conn: Connection, stored: list[ProcessedEvent], pks: dict[str, int]) -> int:
         rows = [
@@ -154,31 +164,39 @@ class SqlStore(Store):
             for h in r.hits
         ]
         if rows:
-            conn.execute(signal_hits.insert(), rows)
+            self._bulk_insert(conn, signal_hits, rows)
         return len(rows)
 
     def _insert_verdicts(self, conn: Connection, stored: list[ProcessedEvent], pks: dict[str, int]) -> None:
         rows = []
+        stamps: dict[float, datetime] = {}
         for r in stored:
             d = r.decision
-            body = d.as_dict()
-            rows.append(
-                {
-                    "event_pk": pks[r.item.key],
-                    "verdict": d.verdict,
-                    "actions": _json(list(d.actions)),
-                    "queue": d.queue,
-                    "priority": int(d.priority),
-                    "labels": _json(list(d.labels)),
-                    "rules": _json(body.get("matched", [])),
-                    "shadow": _json(body.get("shadow", [])),
-                    "policy_version": r.policy_version[:64],
-                    "decided_at": _ts(r.decided_at),
-                    "latency_ms": r.latency_ms,
-                }
-            )
+            decided = stamps.get(r.decided_at) or stamps.setdefault(r.decided_at, _ts(r.decided_at))
+            row = {
+                "event_pk": pks[r.item.key],
+                "verdict": d.verdict,
+                "actions": "[]",
+                "queue": d.queue,
+                "priority": int(d.priority),
+                "labels": "[]",
+                "rules": "[]",
+                "shadow": "[]",
+                "policy_version": r.policy_version[:64],
+                "decided_at": decided,
+                "latency_ms": r.latency_ms,
+            }
+            if d.matched or d.shadow or d.labels:  # most events match nothing: skip the encoding
+                body = d.as_dict()
+                row.update(
+                    actions=_json(list(d.actions)),
+                    labels=_json(list(d.labels)),
+                    rules=_json(body["matched"]),
+                    shadow=_json(body["shadow"]),
+                )
+            rows.append(row)
         if rows:
-            conn.execute(verdicts.insert(), rows)
+            self._bulk_insert(conn, verdicts, rows)
 
     def _apply_account_state(self, conn: Connection, stored: list[ProcessedEvent]) -> None:
         profiles: dict[str, dict[str, Any]] = {}
@@ -688,6 +706,58 @@ class SQLiteStore(SqlStore):
             cur.close()
 
         super().__init__(url, engine)
+
+    # The hot inserts (events, hits, verdicts: one row per event) go straight to the DB-API's
+    # executemany: SQLAlchemy's per-row parameter processing costs more than SQLite itself.
+    def _bulk_insert(self, conn: Connection, table: Any, rows: list[dict[str, Any]], suffix: str = "") -> int:
+        cols = list(rows[0])
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}){suffix}"
+        return conn.exec_driver_sql(sql, _sqlite_rows(rows, cols)).rowcount
+
+    def _insert_new_events(self, conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+        inserted = self._bulk_insert(conn, events, rows, " ON CONFLICT(key) DO NOTHING")
+        if inserted != len(rows):
+            # Another writer stored some of these keys since our check: rare, so take the slower
+            # statement that says exactly which rows are ours (after undoing this one).
+            keys = [r["key"] for r in rows]
+            for chunk in _chunks(keys):
+                conn.execute(events.delete().where(and_(events.c.key.in_(chunk),
+                                                        events.c.processed_at == rows[0]["processed_at"])))
+            return super()._insert_new_events(conn, rows)
+        found: dict[str, int] = {}
+        for chunk in _chunks([r["key"] for r in rows]):
+            marks = ", ".join("?" * len(chunk))
+            found.update((k, pk) for pk, k in conn.exec_driver_sql(
+                f"SELECT pk, key FROM events WHERE key IN ({marks})", tuple(chunk)))
+        return found
+
+
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own SQLite DateTime storage format
+_TIME_COLUMNS = {c.name for t in metadata.tables.values() for c in t.columns if isinstance(c.type, DateTime)}
+
+
+def _sqlite_rows(rows: list[dict[str, Any]], cols: list[str]) -> list[tuple[Any, ...]]:
+    """Rows as tuples, datetimes as SQLAlchemy's SQLite text format (UTC). Built column by column
+    (the caller's dicts are left alone); most timestamps in a batch are shared, so formatted
+    strings are memoised."""
+    memo: dict[datetime, str] = {}
+
+    def fmt(v: Any) -> Any:
+        if not isinstance(v, datetime):
+            return v
+        out = memo.get(v)
+        if out is None:
+            u = v if v.tzinfo is timezone.utc or v.tzinfo is None else v.astimezone(timezone.utc)
+            out = memo[v] = u.strftime(_SQLITE_TS)
+        return out
+
+    columns = []
+    for c in cols:
+        values = [r[c] for r in rows]
+        if c in _TIME_COLUMNS:
+            values = [fmt(v) for v in values]
+        columns.append(values)
+    return list(zip(*columns))
 
 
 class PostgresStore(SqlStore):
