@@ -20,9 +20,11 @@ class NormalizedText:
 
 @dataclass(slots=True)
 class CanonicalUrl:
-    original: str
-    url: str  # canonical form: lower-case scheme and host, no default port, tracking and fragment dropped
-    domain: str  # host without "www.", IDNA decoded to Unicode
+    original: str  # as listed by the event, or as found in the text once de-fanged ("hxxp", "[.]")
+    # canonical form: lower-case scheme, host in ASCII/punycode form, no default port or user-info,
+    # tracking parameters and fragment dropped, other parameters sorted (see normalize/urls.py)
+    url: str
+    domain: str  # host without "www.", IDNA decoded to Unicode, look-alike letters NOT folded
 
 
 @dataclass(slots=True)

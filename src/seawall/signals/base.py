@@ -59,5 +59,10 @@ class Signal(ABC, Generic[S]):
     def evaluate(self, items: Sequence[Item]) -> list[list[SignalHit]]:
         """Score a batch: one list of hits per item, in the same order (empty when nothing found)."""
 
+    def labels(self) -> set[str] | None:
+        """Labels this signal can emit, so rules naming an unknown label are caught at load time;
+        None means it cannot say in advance (any label is accepted)."""
+        return None
+
     def hit(self, label: str, score: float, **evidence: Any) -> SignalHit:
         return SignalHit(self.name, self.version, label, float(score), evidence)

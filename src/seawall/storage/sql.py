@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import orjson
-from sqlalchemy import DateTime, and_, create_engine, event, func, select, update
+from sqlalchemy import DateTime, and_, bindparam, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -247,60 +247,58 @@ class SqlStore(Store):
     def _open_cases_and_actions(
         self, conn: Connection, stored: list[ProcessedEvent], pks: dict[str, int]
     ) -> tuple[int, int, int]:
+        """Merge each case-worthy event into its subject's open case, or open one. Cases are
+        merged in memory for the whole batch and written with one statement per kind of change."""
         wanted = [r for r in stored if r.decision.verdict in CASE_VERDICTS]
         if not wanted:
             return 0, 0, 0
         now = _now()
-        subjects = {r.item.event.subject for r in wanted}
-        open_cases = self._open_cases_for(conn, subjects)
+        open_cases = self._open_cases_for(conn, {r.item.event.subject for r in wanted})
+        fresh: dict[tuple[str, str], dict[str, Any]] = {}
+        touched: dict[int, dict[str, Any]] = {}
+        target: list[tuple[ProcessedEvent, Any]] = []
         opened = merged = 0
-        case_links: list[dict[str, int]] = []
         for r in wanted:
             d = r.decision
             subject = r.item.event.subject
-            rule_names = [m.get("rule") for m in d.as_dict().get("matched", [])]
-            status = "open" if d.queue else "actioned"
             case = open_cases.get(subject)
-            if case is None or case["status"] != "open":
-                values = {
-                    "subject_type": subject[0],
-                    "subject_id": subject[1],
-                    "account_id": _account_of(r.item.event),
-                    "status": status,
-                    "queue": d.queue,
-                    "priority": int(d.priority),
-                    "verdict": d.verdict,
-                    "labels": _json(sorted(set(d.labels))),
-                    "rules": _json(rule_names),
-                    "event_count": 1,
-                    "opened_at": now,
-                    "updated_at": now,
+            if case is not None:
+                touched[case["id"]] = case
+            else:
+                case = fresh.get(subject)
+            if case is None:
+                fresh[subject] = case = {
+                    "subject_type": subject[0], "subject_id": subject[1],
+                    "account_id": _account_of(r.item.event), "status": "actioned", "queue": None,
+                    "priority": 0, "verdict": "allow", "labels": [], "rules": [], "event_count": 0,
+                    "opened_at": now, "updated_at": now,
                 }
-                case_id = conn.execute(cases.insert().returning(cases.c.id), values).scalar_one()
-                values["id"] = case_id
-                if status == "open":
-                    open_cases[subject] = values
                 opened += 1
             else:
-                case_id = case["id"]
-                labels = sorted(set(orjson.loads(case["labels"])) | set(d.labels))
-                rules = list(dict.fromkeys(orjson.loads(case["rules"]) + rule_names))
-                higher = int(d.priority) > int(case["priority"])
-                changes = {
-                    "priority": max(int(d.priority), int(case["priority"])),
-                    "queue": d.queue if (higher and d.queue) else case["queue"],
-                    "verdict": d.verdict if SEVERITY[d.verdict] > SEVERITY[case["verdict"]] else case["verdict"],
-                    "labels": _json(labels),
-                    "rules": _json(rules),
-                    "event_count": int(case["event_count"]) + 1,
-                    "updated_at": now,
-                }
-                conn.execute(update(cases).where(cases.c.id == case_id).values(**changes))
-                case.update(changes)
                 merged += 1
-            case_links.append({"case_id": case_id, "event_pk": pks[r.item.key]})
-        conn.execute(self._insert(case_events).on_conflict_do_nothing(), case_links)
-        created = self._create_actions(conn, wanted, pks, {link["event_pk"]: link["case_id"] for link in case_links})
+            _merge_into_case(case, d, now)
+            target.append((r, case))
+        if fresh:
+            rows = [{**c, "labels": _json(c["labels"]), "rules": _json(c["rules"])} for c in fresh.values()]
+            stmt = cases.insert().returning(cases.c.id, sort_by_parameter_order=True)
+            for case, case_id in zip(fresh.values(), conn.execute(stmt, rows).scalars().all()):
+                case["id"] = case_id
+        if touched:
+            stmt = (
+                update(cases)
+                .where(cases.c.id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in _CASE_MUTABLE})
+            )
+            conn.execute(stmt, [
+                {"b_id": c["id"], **{f"b_{k}": _json(c[k]) if k in ("labels", "rules") else c[k] for k in _CASE_MUTABLE}}
+                for c in touched.values()
+            ])
+        links = {pks[r.item.key]: case["id"] for r, case in target}
+        conn.execute(
+            self._insert(case_events).on_conflict_do_nothing(),
+            [{"case_id": cid, "event_pk": epk} for epk, cid in links.items()],
+        )
+        created = self._create_actions(conn, wanted, pks, links)
         return opened, merged, created
 
     def _open_cases_for(self, conn: Connection, subjects: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
@@ -314,7 +312,10 @@ class SqlStore(Store):
                     and_(cases.c.subject_type == st, cases.c.subject_id.in_(chunk), cases.c.status == "open")
                 )
                 for row in conn.execute(q).mappings():
-                    found[(row["subject_type"], row["subject_id"])] = dict(row)
+                    case = dict(row)
+                    case["labels"] = orjson.loads(case["labels"])
+                    case["rules"] = orjson.loads(case["rules"])
+                    found[(row["subject_type"], row["subject_id"])] = case
         return found
 
     def _create_actions(
@@ -664,6 +665,26 @@ def _api_key(r: Any) -> ApiKey:
         revoked_at=_utc(r["revoked_at"]),
         last_used_at=_utc(r["last_used_at"]),
     )
+
+
+_CASE_MUTABLE = ("status", "queue", "priority", "verdict", "labels", "rules", "event_count", "updated_at")
+
+
+def _merge_into_case(case: dict[str, Any], d: Any, now: datetime) -> None:
+    """Fold one decision into a case: the highest priority wins the queue, the most severe verdict
+    stands, labels and rules accumulate; any queued event keeps (or makes) the case open."""
+    priority = int(d.priority)
+    if d.queue and (priority > case["priority"] or not case["queue"]):
+        case["queue"] = d.queue
+    case["priority"] = max(priority, case["priority"])
+    if SEVERITY[d.verdict] > SEVERITY[case["verdict"]]:
+        case["verdict"] = d.verdict
+    if d.queue:
+        case["status"] = "open"
+    case["labels"] = sorted(set(case["labels"]) | set(d.labels))
+    case["rules"] = list(dict.fromkeys(case["rules"] + d.rules))
+    case["event_count"] += 1
+    case["updated_at"] = now
 
 
 def _account_of(ev: Any) -> str | None:
