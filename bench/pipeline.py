@@ -66,15 +66,12 @@ def latency(stream: bytes, rate_events_per_s: float, seconds: float, home: Path)
     settings = load_settings(home)
     runtime = Embedded(settings)
     latencies: list[float] = []
-    original_run = runtime.pipeline.run
 
-    def timed_run(items, source="api"):  # noqa: ANN001, ANN202
-        result = original_run(items, source)
+    def committed(decided) -> None:  # noqa: ANN001 - a listener: called after each commit
         done = time.time()
-        latencies.extend(done - i.received_at for i in items)
-        return result
+        latencies.extend(done - p.item.received_at for p in decided)
 
-    runtime.pipeline.run = timed_run  # type: ignore[method-assign]
+    runtime.pipeline.listeners.append(committed)
     runtime.pipeline.decide([])
     tune_gc()
     runtime.start()

@@ -30,14 +30,16 @@ class Metrics:
     def observe_run(self, summary: object, latencies_s: Iterable[float]) -> None:
         s = summary  # RunSummary; typed loosely to keep this module free of pipeline imports
         self.processed.inc(s.accepted)  # type: ignore[attr-defined]
-        self.duplicates.inc(s.duplicates)  # type: ignore[attr-defined]
-        self.failed.inc(s.failed)  # type: ignore[attr-defined]
         self.cases.inc(s.cases_opened)  # type: ignore[attr-defined]
         self.actions.inc(s.actions_created)  # type: ignore[attr-defined]
         for verdict, n in s.verdicts.items():  # type: ignore[attr-defined]
             self.verdicts.labels(verdict).inc(n)
         for v in latencies_s:
             self.latency.observe(v)
+
+    def observe_outcome(self, duplicates: int, failed: int) -> None:
+        self.duplicates.inc(duplicates)
+        self.failed.inc(failed)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Sequence
 
 from seawall.config import Settings
 from seawall.metrics import Metrics
@@ -61,6 +63,13 @@ class RunSummary:
         )
 
 
+@dataclass(slots=True)
+class Batch:
+    items: list[Item]
+    source: str = "api"
+    done: Callable[[], None] | None = None  # runs once the batch is committed
+
+
 def tune_gc() -> None:
     """Make the garbage collector cheap for a long-running pipeline process.
 
@@ -98,6 +107,9 @@ class Pipeline:
         self.engine = engine
         self.policy_version = policy_version
         self.metrics = metrics
+        # Called with each committed batch (metrics, benchmarks, later: outbox delivery).
+        self.listeners: list[Callable[[list[ProcessedEvent]], None]] = []
+        self._decide_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, metrics: Metrics | None = None) -> "Pipeline":
@@ -115,13 +127,14 @@ class Pipeline:
 
     def decide(self, items: list[Item], source: str = "api") -> list[ProcessedEvent]:
         """Normalise, score and decide a batch in memory (nothing is stored)."""
-        self.normalizer.normalize_batch(items)
-        hits: list[list[SignalHit]] = [[] for _ in items]
-        for signal in self.signals:
-            for i, found in enumerate(signal.evaluate(items)):
-                if found:
-                    hits[i].extend(found)
-        decisions = self.engine.decide_batch(items, hits)
+        with self._decide_lock:
+            self.normalizer.normalize_batch(items)
+            hits: list[list[SignalHit]] = [[] for _ in items]
+            for signal in self.signals:
+                for i, found in enumerate(signal.evaluate(items)):
+                    if found:
+                        hits[i].extend(found)
+            decisions = self.engine.decide_batch(items, hits)
         now = time.time()
         return [
             ProcessedEvent(item, h, d, now, source, self.policy_version)
@@ -129,37 +142,108 @@ class Pipeline:
         ]
 
     def run(self, items: list[Item], source: str = "api") -> RunSummary:
-        """Decide and store a batch; already-stored events are skipped as duplicates."""
-        summary = RunSummary()
+        """Decide and store one batch; already-stored events are skipped as duplicates."""
+        fresh, duplicates = self._fresh(items)
+        summary = self._commit(fresh, self._try_decide(fresh, source), source)
+        summary.duplicates += duplicates
+        self._outcome(summary)
+        return summary
+
+    def run_stream(self, batches: Iterable[Batch]) -> RunSummary:
+        """Decide and store a stream of batches, committing batch N in a second thread while
+        batch N+1 is decided (SQLite and the language detector release the GIL, so the two
+        overlap on two cores). Each batch's `done` callback runs after its commit."""
+        total = RunSummary()
+        jobs: queue.Queue[tuple | None] = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+
+        def committer() -> None:
+            while (job := jobs.get()) is not None:
+                if failure:
+                    continue  # drain: the producer stops at its next batch
+                fresh, decided, batch, duplicates = job
+                try:
+                    summary = self._commit(fresh, decided, batch.source)
+                    summary.duplicates += duplicates
+                    self._outcome(summary)
+                    if batch.done is not None:
+                        batch.done()
+                    total.merge(summary)
+                except BaseException as exc:  # the store itself is down: stop, keep the inbox
+                    failure.append(exc)
+
+        thread = threading.Thread(target=committer, name="seawall-commit", daemon=True)
+        thread.start()
+        try:
+            for batch in batches:
+                if failure:
+                    break
+                fresh, duplicates = self._fresh(batch.items)
+                jobs.put((fresh, self._try_decide(fresh, batch.source), batch, duplicates))
+        finally:
+            jobs.put(None)
+            thread.join()
+        if failure:
+            raise failure[0]
+        return total
+
+    def _fresh(self, items: list[Item]) -> tuple[list[Item], int]:
         if not items:
-            return summary
+            return [], 0
         known = self.store.known_keys([i.key for i in items])
         fresh: list[Item] = []
         seen: set[str] = set()
         for item in items:
-            if item.key in known or item.key in seen:
-                summary.duplicates += 1
-            else:
+            if item.key not in known and item.key not in seen:
                 seen.add(item.key)
                 fresh.append(item)
+        return fresh, len(items) - len(fresh)
+
+    def _try_decide(self, fresh: list[Item], source: str) -> list[ProcessedEvent] | None:
         if not fresh:
-            return summary
+            return []
         try:
-            decided = self.decide(fresh, source)
-            summary.add(self.store.commit_batch(decided))
+            return self.decide(fresh, source)
         except Exception:
-            log.exception("batch of %d failed; retrying event by event", len(fresh))
-            decided = []
-            self._run_one_by_one(fresh, source, summary)
+            log.exception("deciding a batch of %d failed; it will be retried event by event", len(fresh))
+            return None
+
+    def _commit(self, fresh: list[Item], decided: list[ProcessedEvent] | None, source: str) -> RunSummary:
+        """Store a decided batch; on any failure retry event by event so that only the events
+        that really fail become dead letters."""
+        summary = RunSummary()
+        if decided is not None:
+            if not decided:
+                return summary
+            try:
+                summary.add(self.store.commit_batch(decided))
+                self._committed(decided, summary)
+                return summary
+            except Exception:
+                log.exception("storing a batch of %d failed; retrying event by event", len(decided))
+                summary = RunSummary()
+        self._run_one_by_one(fresh, source, summary)
+        return summary
+
+    def _outcome(self, summary: RunSummary) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_outcome(summary.duplicates, summary.failed)
+
+    def _committed(self, decided: list[ProcessedEvent], summary: RunSummary) -> None:
         if self.metrics is not None:
             self.metrics.observe_run(summary, (p.latency_ms / 1000.0 for p in decided))
-        return summary
+        for listener in self.listeners:
+            listener(decided)
 
     def _run_one_by_one(self, items: list[Item], source: str, summary: RunSummary) -> None:
         letters: list[DeadLetter] = []
         for item in items:
             try:
-                summary.add(self.store.commit_batch(self.decide([item], source)))
+                decided = self.decide([item], source)
+                one = RunSummary()
+                one.add(self.store.commit_batch(decided))
+                self._committed(decided, one)
+                summary.merge(one)
             except Exception as exc:
                 summary.failed += 1
                 where = traceback.extract_tb(exc.__traceback__)[-1]

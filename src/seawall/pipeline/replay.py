@@ -6,10 +6,10 @@ import gzip
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 from seawall.ingest.intake import Intake, read_lines
-from seawall.pipeline.pipeline import Pipeline, RunSummary
+from seawall.pipeline.pipeline import Batch, Pipeline
 
 MAX_LISTED_REJECTIONS = 20
 
@@ -25,23 +25,27 @@ def replay_stream(
 ) -> dict[str, Any]:
     intake = Intake(fmt, source=source)
     started = time.perf_counter()
-    run = RunSummary()
-    lines = events_read = rejected = 0
+    counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
-    for chunk in read_lines(stream, batch_size):
-        lines += len(chunk)
-        res = intake.accept_lines(chunk)
-        events_read += len(res.items)
-        if res.rejected:
-            rejected += len(res.rejected)
-            pipeline.store.add_dead_letters(res.rejected)
-            for d in res.rejected:
-                reasons[f"{d.field}: {d.reason}" if d.field else d.reason] += 1
-                if len(examples) < MAX_LISTED_REJECTIONS:
-                    examples.append({"line": d.line_no, "field": d.field, "reason": d.reason})
-        for i in range(0, len(res.items), batch_size):
-            run.merge(pipeline.run(res.items[i : i + batch_size], source))
+
+    def batches() -> Iterator[Batch]:
+        for chunk in read_lines(stream, batch_size):
+            counts["lines"] += len(chunk)
+            res = intake.accept_lines(chunk)
+            counts["events_read"] += len(res.items)
+            if res.rejected:
+                counts["rejected"] += len(res.rejected)
+                pipeline.store.add_dead_letters(res.rejected)
+                for d in res.rejected:
+                    reasons[f"{d.field}: {d.reason}" if d.field else d.reason] += 1
+                    if len(examples) < MAX_LISTED_REJECTIONS:
+                        examples.append({"line": d.line_no, "field": d.field, "reason": d.reason})
+            for i in range(0, len(res.items), batch_size):
+                yield Batch(res.items[i : i + batch_size], source)
+
+    run = pipeline.run_stream(batches())
+    lines, events_read, rejected = counts["lines"], counts["events_read"], counts["rejected"]
     elapsed = time.perf_counter() - started
     return {
         "source": source,

@@ -11,12 +11,13 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from typing import Iterator
 
 import orjson
 
 from seawall.events import EventError, parse_event
 from seawall.normalize.item import Item
-from seawall.pipeline.pipeline import Pipeline, RunSummary
+from seawall.pipeline.pipeline import Batch, Pipeline, RunSummary
 from seawall.storage.base import DeadLetter
 
 log = logging.getLogger("seawall.runtime")
@@ -54,14 +55,38 @@ class InboxWorker:
     def drain(self) -> RunSummary:
         """Process everything in the inbox now (used by tests and on shutdown)."""
         total = RunSummary()
-        while (done := self.process_once()) is not None:
+        while (done := self.process_available()) is not None:
             total.merge(done)
         return total
 
-    def process_once(self) -> RunSummary | None:
-        rows = self.store.inbox_batch(self.batch_size)
-        if not rows:
+    def process_available(self) -> RunSummary | None:
+        """Process the inbox until it is empty; None if there was nothing to do. Batches are read
+        ahead of the commit (the inbox cursor moves past rows in flight) and each batch's rows
+        leave the inbox only after its results are committed."""
+        cursor = 0
+        seen = False
+
+        def batches() -> Iterator[Batch]:
+            nonlocal cursor, seen
+            while not self._stop.is_set():
+                rows = self.store.inbox_batch(self.batch_size, after_id=cursor)
+                if not rows:
+                    return
+                seen = True
+                cursor = rows[-1].id
+                groups = self._items_by_source(rows)
+                ids = [r.id for r in rows]
+                for n, (source, items) in enumerate(groups.items()):
+                    last = n == len(groups) - 1
+                    yield Batch(items, source, (lambda ids=ids: self.store.inbox_done(ids)) if last else None)
+
+        summary = self.pipeline.run_stream(batches())
+        if not seen:
             return None
+        self.totals.merge(summary)
+        return summary
+
+    def _items_by_source(self, rows: list) -> dict[str, list[Item]]:
         by_source: dict[str, list[Item]] = defaultdict(list)
         letters: list[DeadLetter] = []
         for row in rows:
@@ -72,19 +97,16 @@ class InboxWorker:
                 letters.append(DeadLetter("failed", row.source, "seawall", row.payload, f"inbox row unreadable: {exc}"))
                 continue
             by_source[row.source].append(Item(event=ev, key=row.key, received_at=row.received_at.timestamp()))
-        summary = RunSummary()
-        for source, items in by_source.items():
-            summary.merge(self.pipeline.run(items, source))
         if letters:
             self.store.add_dead_letters(letters)
-        self.store.inbox_done([r.id for r in rows])
-        self.totals.merge(summary)
-        return summary
+        if not by_source:
+            by_source["inbox"] = []  # still yield a batch so the rows are marked done
+        return by_source
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.process_once() is None:
+                if self.process_available() is None:
                     self._wake.wait(self.idle_wait_s)
                     self._wake.clear()
                 self.last_error = None

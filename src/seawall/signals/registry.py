@@ -48,5 +48,8 @@ def build_signals(config: dict[str, dict[str, Any]]) -> list[Signal]:
             where = ".".join(str(p) for p in first["loc"])
             raise SignalConfigError(f"signals.{name}.{where}: {first['msg']}") from None
         if settings.enabled:
-            built.append(cls(settings))
+            try:
+                built.append(cls(settings))
+            except (ValueError, OSError) as exc:  # a broken list file: say which signal, fail loudly
+                raise SignalConfigError(f"signals.{name}: {exc}") from None
     return built

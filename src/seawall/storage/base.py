@@ -128,7 +128,8 @@ class Store(ABC):
         """Durably accept (key, source, payload JSON) rows; returns (accepted, duplicates)."""
 
     @abstractmethod
-    def inbox_batch(self, limit: int) -> list[InboxRow]: ...
+    def inbox_batch(self, limit: int, after_id: int = 0) -> list[InboxRow]:
+        """The oldest rows with id > after_id (rows in flight are skipped by moving the cursor)."""
 
     @abstractmethod
     def inbox_done(self, ids: Sequence[int]) -> None: ...

@@ -393,9 +393,10 @@ class SqlStore(Store):
                 accepted = len(conn.execute(stmt, fresh).all())
         return accepted, len(rows) - accepted
 
-    def inbox_batch(self, limit: int) -> list[InboxRow]:
+    def inbox_batch(self, limit: int, after_id: int = 0) -> list[InboxRow]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(inbox).order_by(inbox.c.id).limit(limit)).mappings().all()
+            q = select(inbox).where(inbox.c.id > after_id).order_by(inbox.c.id).limit(limit)
+            rows = conn.execute(q).mappings().all()
         return [
             InboxRow(r["id"], r["key"], r["source"], r["payload"], _utc(r["received_at"]), r["attempts"])
             for r in rows
