@@ -49,6 +49,23 @@ def test_events_are_accepted_durably_then_decided(client, runtime, keys):
     assert cases[0]["queue"] == "threats"
 
 
+def test_case_detail_shows_events_rules_and_evidence(client, runtime, keys):
+    report = {"type": "report", "id": "r1", "target_type": "post", "target_id": "p2", "reason": "violent threat",
+              "at": "2015-06-01T11:00:00Z"}
+    client.post("/v1/events", json=[THREAT, report], headers=auth(keys["ingest"]))
+    runtime.worker.drain()
+    [case] = client.get("/v1/cases", headers=auth(keys["reviewer"])).json()["cases"]
+    detail = client.get(f"/v1/cases/{case['id']}", headers=auth(keys["reviewer"])).json()
+    assert [e["type"] for e in detail["events"]] == ["post", "report"]
+    post = detail["events"][0]
+    assert post["event"]["text"] == THREAT["text"]
+    assert post["verdict"] == "queue" and post["rules"][0]["rule"] == "violent-threat"
+    assert post["signals"][0]["label"] == "violent_threat" and post["signals"][0]["evidence"]
+    assert detail["rules"] == ["violent-threat", "user-report-violence"]
+    missing = client.get("/v1/cases/999999", headers=auth(keys["reviewer"]))
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "case_id"
+
+
 def test_redelivery_is_idempotent(client, runtime, keys):
     client.post("/v1/events", json=[THREAT], headers=auth(keys["ingest"]))
     runtime.worker.drain()
@@ -143,12 +160,14 @@ def test_every_route_is_guarded_or_deliberately_public(client):
 @pytest.mark.parametrize("method, path", sorted(ENDPOINT_ROLES))
 def test_role_matrix(client, keys, method, path):
     """Every protected endpoint with no key, a bad key, and every role."""
+    allowed = ENDPOINT_ROLES[(method, path)]
+    path = path.replace("{case_id}", "1")
     assert client.request(method, path).status_code == 401
     assert client.request(method, path, headers=auth("sw_000000000000_nope")).status_code == 401
     assert client.request(method, path, headers=auth("garbage")).status_code == 401
     for role, key in keys.items():
         r = client.request(method, path, headers=auth(key), json=[])
-        if role in ENDPOINT_ROLES[(method, path)]:
+        if role in allowed:
             assert r.status_code not in (401, 403), (role, method, path, r.text)
         else:
             assert r.status_code == 403, (role, method, path, r.text)

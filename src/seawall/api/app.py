@@ -140,6 +140,15 @@ def create_app(runtime: Embedded) -> FastAPI:
         rows = store.list_cases(None if status == "all" else status, queue, limit, offset)
         return {"cases": rows, "limit": limit, "offset": offset}
 
+    @app.get("/v1/cases/{case_id}", tags=["cases"])
+    def get_case(case_id: int, key: ApiKey = Depends(caller)) -> JSONResponse:
+        """One case with its events, their verdicts, the rules that matched and each signal's
+        evidence, and the actions taken."""
+        case = store.get_case(case_id)
+        if case is None:
+            return _error(404, f"no case with id {case_id}", "case_id")
+        return JSONResponse(case)
+
     @app.get("/v1/stats", tags=["operations"])
     def get_stats(key: ApiKey = Depends(caller)) -> dict[str, Any]:
         return store.stats()

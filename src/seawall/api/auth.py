@@ -37,6 +37,7 @@ ENDPOINT_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/events"): frozenset({"admin", "ingest"}),
     ("POST", "/v1/reports"): frozenset({"admin", "ingest", "flagger"}),
     ("GET", "/v1/cases"): frozenset({"admin", "reviewer", "auditor"}),
+    ("GET", "/v1/cases/{case_id}"): frozenset({"admin", "reviewer", "auditor"}),
     ("GET", "/v1/stats"): frozenset({"admin", "reviewer", "auditor"}),
     ("GET", "/v1/deadletters"): frozenset({"admin", "auditor"}),
     ("POST", "/v1/deadletters/replay"): frozenset({"admin"}),

@@ -43,24 +43,17 @@ class RunSummary:
     actions_created: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, c: CommitSummary) -> None:
-        self.accepted += c.stored
-        self.duplicates += c.duplicates
-        self.hits += c.hits
-        self.cases_opened += c.cases_opened
-        self.cases_merged += c.cases_merged
-        self.actions_created += c.actions_created
+    def add(self, c: CommitSummary | RunSummary) -> None:
+        """Fold in one commit's summary (or another run's)."""
+        self.accepted += c.stored if isinstance(c, CommitSummary) else c.accepted
+        if isinstance(c, RunSummary):
+            self.failed += c.failed
+        for name in ("duplicates", "hits", "cases_opened", "cases_merged", "actions_created"):
+            setattr(self, name, getattr(self, name) + getattr(c, name))
         for k, v in c.verdicts.items():
             self.verdicts[k] = self.verdicts.get(k, 0) + v
 
-    def merge(self, other: "RunSummary") -> None:
-        self.failed += other.failed
-        self.add(
-            CommitSummary(
-                other.accepted, other.duplicates, other.hits, other.cases_opened, other.cases_merged,
-                other.actions_created, other.verdicts,
-            )
-        )
+    merge = add
 
 
 @dataclass(slots=True)

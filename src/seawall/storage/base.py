@@ -156,6 +156,10 @@ class Store(ABC):
     ) -> list[dict[str, Any]]: ...
 
     @abstractmethod
+    def get_case(self, case_id: int) -> dict[str, Any] | None:
+        """A case with its events, each with its verdict, matched rules and signal evidence."""
+
+    @abstractmethod
     def list_actions(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
 
     @abstractmethod

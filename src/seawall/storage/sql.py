@@ -491,23 +491,52 @@ class SqlStore(Store):
             q = q.where(cases.c.queue == queue)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [
+        return [_case_dict(r) for r in rows]
+
+    def get_case(self, case_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+            if row is None:
+                return None
+            q = (
+                select(events.c.pk, events.c.key, events.c.type, events.c.occurred_at, events.c.received_at,
+                       events.c.lang, events.c.payload, verdicts.c.verdict, verdicts.c.actions, verdicts.c.rules,
+                       verdicts.c.shadow, verdicts.c.labels, verdicts.c.decided_at, verdicts.c.policy_version)
+                .join(case_events, case_events.c.event_pk == events.c.pk)
+                .join(verdicts, verdicts.c.event_pk == events.c.pk, isouter=True)
+                .where(case_events.c.case_id == case_id)
+                .order_by(events.c.occurred_at, events.c.pk)
+            )
+            evs = conn.execute(q).mappings().all()
+            hits: dict[int, list[dict[str, Any]]] = {}
+            hq = select(signal_hits).where(signal_hits.c.event_pk.in_([e["pk"] for e in evs]))
+            for h in conn.execute(hq).mappings():
+                hits.setdefault(h["event_pk"], []).append(
+                    {"signal": h["signal"], "version": h["version"], "label": h["label"], "score": h["score"],
+                     "evidence": orjson.loads(h["evidence"])}
+                )
+            acts = conn.execute(select(actions).where(actions.c.case_id == case_id).order_by(actions.c.id)).mappings().all()
+        case = _case_dict(row)
+        case["events"] = [
             {
-                "id": r["id"],
-                "subject": {"type": r["subject_type"], "id": r["subject_id"]},
-                "account_id": r["account_id"],
-                "status": r["status"],
-                "queue": r["queue"],
-                "priority": r["priority"],
-                "verdict": r["verdict"],
-                "labels": orjson.loads(r["labels"]),
-                "rules": orjson.loads(r["rules"]),
-                "event_count": r["event_count"],
-                "opened_at": _utc(r["opened_at"]).isoformat(),
-                "updated_at": _utc(r["updated_at"]).isoformat(),
+                "key": e["key"],
+                "type": e["type"],
+                "occurred_at": _utc(e["occurred_at"]).isoformat(),
+                "received_at": _utc(e["received_at"]).isoformat(),
+                "lang": e["lang"],
+                "event": orjson.loads(e["payload"]),
+                "verdict": e["verdict"],
+                "actions": orjson.loads(e["actions"]) if e["actions"] else [],
+                "labels": orjson.loads(e["labels"]) if e["labels"] else [],
+                "rules": orjson.loads(e["rules"]) if e["rules"] else [],
+                "shadow": orjson.loads(e["shadow"]) if e["shadow"] else [],
+                "policy_version": e["policy_version"],
+                "signals": hits.get(e["pk"], []),
             }
-            for r in rows
+            for e in evs
         ]
+        case["actions"] = [_plain(a) for a in acts]
+        return case
 
     def list_actions(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = select(actions).order_by(actions.c.id).limit(limit)
@@ -515,16 +544,14 @@ class SqlStore(Store):
             q = q.where(actions.c.status == status)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [
-            {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()} for r in rows
-        ]
+        return [_plain(r) for r in rows]
 
     def get_account(self, account_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().first()
         if row is None:
             return None
-        return {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
+        return _plain(row)
 
     def stats(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -654,6 +681,28 @@ class SqlStore(Store):
     def touch_api_key(self, key_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=_now()))
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A row as JSON-ready values (times as ISO 8601 UTC)."""
+    return {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
+
+
+def _case_dict(r: Any) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "subject": {"type": r["subject_type"], "id": r["subject_id"]},
+        "account_id": r["account_id"],
+        "status": r["status"],
+        "queue": r["queue"],
+        "priority": r["priority"],
+        "verdict": r["verdict"],
+        "labels": orjson.loads(r["labels"]),
+        "rules": orjson.loads(r["rules"]),
+        "event_count": r["event_count"],
+        "opened_at": _utc(r["opened_at"]).isoformat(),
+        "updated_at": _utc(r["updated_at"]).isoformat(),
+    }
 
 
 def _api_key(r: Any) -> ApiKey:
