@@ -214,3 +214,11 @@ def test_worker_thread_processes_in_background(client, runtime, keys):
         time.sleep(0.05)
     assert runtime.store.list_cases()[0]["subject"]["id"] == "p2"
     assert client.get("/readyz").json()["ready"] is True
+
+
+def test_a_large_batch_within_the_body_limit_is_accepted(client, runtime, keys):
+    # More than the 4 MiB per-line limit of file replay, well under the 16 MiB body limit.
+    posts = [{**POST, "id": f"big{i}", "text": "x" * 4000} for i in range(1500)]
+    r = client.post("/v1/events", json=posts, headers=auth(keys["ingest"]))
+    assert r.status_code == 202, r.text[:200]
+    assert r.json()["accepted"] == 1500

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Literal
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
 from seawall import __version__
 from seawall.api.auth import PUBLIC, AuthError, authenticate, authorize
 from seawall.embedded import Embedded
-from seawall.ingest.intake import FORMATS, Intake, IntakeResult, decode_json_line, raw_text
+from seawall.ingest.intake import FORMATS, Intake, IntakeResult, decode_json_line
 from seawall.events import EventError
 from seawall.storage.base import ApiKey
 from seawall.deadletter import replay_dead_letters
@@ -47,6 +49,7 @@ def create_app(runtime: Embedded) -> FastAPI:
     app.state.runtime = runtime
     store = runtime.store
     max_body = runtime.settings.server.max_body_bytes
+    last_touched: dict[str, float] = {}
 
     @app.exception_handler(AuthError)
     async def _auth_error(_: Request, exc: AuthError) -> JSONResponse:
@@ -60,7 +63,12 @@ def create_app(runtime: Embedded) -> FastAPI:
         presented = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
         key = authenticate(store, presented)
         authorize(key, request.method, path)
-        store.touch_api_key(key.key_id)
+        # Record use at most once a minute per key: a write per request would contend with the
+        # pipeline for SQLite's single writer.
+        now = time.monotonic()
+        if now - last_touched.get(key.key_id, -1e9) > 60:
+            last_touched[key.key_id] = now
+            store.touch_api_key(key.key_id)
         return key
 
     async def read_body(request: Request) -> bytes | JSONResponse:
@@ -80,14 +88,18 @@ def create_app(runtime: Embedded) -> FastAPI:
         body = await read_body(request)
         if isinstance(body, JSONResponse):
             return body
-        intake = Intake(fmt, source=source)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        # Validation and the durable write block; keep them off the event loop.
+        return await run_in_threadpool(accept_body, body, ctype, fmt, source, only_type)
+
+    def accept_body(body: bytes, ctype: str, fmt: str, source: str, only_type: str | None) -> JSONResponse:
+        intake = Intake(fmt, source=source)
         if ctype in ("application/x-ndjson", "application/jsonl", "application/json-lines"):
             lines = [(n, raw) for n, raw in enumerate(body.split(b"\n"), start=1) if raw.strip()]
             result = intake.accept_lines(lines)
         else:
             try:
-                data = decode_json_line(body) if len(body) <= max_body else None
+                data = decode_json_line(body, limit=max_body)
             except EventError as exc:
                 store.add_dead_letters([intake.reject(body, exc.reason, exc.field, None)])
                 runtime.metrics.rejected.labels(source.split(":", 1)[0]).inc()

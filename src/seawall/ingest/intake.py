@@ -34,10 +34,11 @@ def raw_text(raw: bytes | str) -> str:
     return text
 
 
-def decode_json_line(raw: bytes) -> Any:
-    """Decode one JSON line strictly, or raise EventError saying what is wrong with it."""
-    if len(raw) > MAX_LINE_BYTES:
-        raise EventError(None, f"line is {len(raw)} bytes; the limit is {MAX_LINE_BYTES}")
+def decode_json_line(raw: bytes, limit: int = MAX_LINE_BYTES) -> Any:
+    """Decode one JSON line (or a whole request body, with its own limit) strictly, or raise
+    EventError saying what is wrong with it."""
+    if len(raw) > limit:
+        raise EventError(None, f"input is {len(raw)} bytes; the limit is {limit}")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
