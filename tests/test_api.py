@@ -60,8 +60,9 @@ def test_case_detail_shows_events_rules_and_evidence(client, runtime, keys):
     post = detail["events"][0]
     assert post["event"]["text"] == THREAT["text"]
     assert post["verdict"] == "queue" and post["rules"][0]["rule"] == "violent-threat"
-    assert post["signals"][0]["label"] == "violent_threat" and post["signals"][0]["evidence"]
-    assert detail["rules"] == ["violent-threat", "user-report-violence"]
+    [watch] = [h for h in post["signals"] if h["signal"] == "watchterms"]
+    assert watch["label"] == "violent_threat" and watch["evidence"]["matches"]
+    assert detail["rules"][0] == "violent-threat" and "user-report-violence" in detail["rules"]
     missing = client.get("/v1/cases/999999", headers=auth(keys["reviewer"]))
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "case_id"
 

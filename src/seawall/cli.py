@@ -306,5 +306,15 @@ def migrate(ctx: click.Context) -> None:
     click.echo(f"database at head: {_redact(settings.database_url)}", err=True)
 
 
+def _register_plugins() -> None:
+    # Commands that live beside the code they drive (training and evaluation of the classifiers).
+    from seawall.classify.cli import COMMANDS as classify_commands
+
+    for command in classify_commands:
+        main.add_command(command)
+
+
+_register_plugins()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

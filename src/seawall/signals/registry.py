@@ -20,10 +20,13 @@ class SignalConfigError(ValueError):
 
 
 def available_signals() -> dict[str, type[Signal]]:
+    from seawall.signals.classifier import ClassifierSignal
     from seawall.signals.linkdomain import LinkDomainSignal
     from seawall.signals.watchterms import WatchTermsSignal
 
-    found: dict[str, type[Signal]] = {WatchTermsSignal.name: WatchTermsSignal, LinkDomainSignal.name: LinkDomainSignal}
+    found: dict[str, type[Signal]] = {
+        cls.name: cls for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal)
+    }
     for ep in entry_points(group="seawall.signals"):
         cls = ep.load()
         if not (isinstance(cls, type) and issubclass(cls, Signal)):
