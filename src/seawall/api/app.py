@@ -10,6 +10,7 @@ from typing import Any, Literal
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
@@ -36,6 +37,11 @@ EVENTS_BODY = {
 }
 
 
+# Declares the scheme in the OpenAPI document; missing or malformed keys are judged by `authenticate`
+# so that every failure gets the same 401 with a reason.
+BEARER = HTTPBearer(auto_error=False, description="An API key from `seawall keys create`")
+
+
 def _error(status: int, reason: str, field: str | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"field": field, "reason": reason}, **extra}, status_code=status)
 
@@ -56,11 +62,12 @@ def create_app(runtime: Embedded) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"error": {"field": None, "reason": exc.reason}}, status_code=exc.status, headers=headers)
 
-    def caller(request: Request) -> ApiKey:
+    def caller(
+        request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(BEARER)
+    ) -> ApiKey:
         route = request.scope.get("route")
         path = getattr(route, "path", request.url.path)
-        header = request.headers.get("authorization", "")
-        presented = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
+        presented = bearer.credentials if bearer is not None else request.headers.get("x-api-key")
         key = authenticate(store, presented)
         authorize(key, request.method, path)
         # Record use at most once a minute per key: a write per request would contend with the
