@@ -33,6 +33,7 @@ def test_demo_replay_catches_some_and_leaves_most_alone(settings, tmp_path):
     assert s["cases_opened"] > 10
     queues = store.stats()["cases"]["open_by_queue"]
     assert "threats" in queues
+    assert queues.get("security", 0) > 0  # threats naming the example platform's staff escalate
     # Nothing ordinary (football, weather, the news about ISIS) was removed or queued as a threat.
     truth: set[str] = set()
     list(generate_events(seed=7, accounts=120, posts=1200, truth=truth))

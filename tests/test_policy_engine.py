@@ -340,6 +340,7 @@ def default_engine() -> PolicyEngine:
             "watchterms": {"terrorist_slogan", "terrorist_hashtag", "violent_threat", "incitement"},
             "linkdomain": {"file_locker", "paste_site", "anonymous_upload", "url_shortener"},
             "classifier": {"threat", "extremism"},
+            "targets": {"person", "organisation", "group", "place"},
         },
     )
 

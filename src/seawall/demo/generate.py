@@ -76,7 +76,9 @@ ORDINARY_LINKS = ["https://www.bbc.co.uk/news/world-33067866", "https://en.wikip
 LOCKERS = ["https://mega.nz/file/Xy12AbCd", "https://www.mediafire.com/file/q9w8e7r6/release.mp4",
            "https://archive.org/details/nashir_release_12", "https://top4top.io/downloadf-771ab"]
 PASTES = ["https://justpaste.it/4f7xk", "https://pastebin.com/raw/Zx81Qp2L", "https://telegra.ph/news-06-01"]
-STAFF = ["jack", "dick_ceo", "safety_team", "vijaya"]
+# The fictional platform staff of the shipped example targets watchlist (data/lists/targets.toml),
+# so that threats against them show escalation to the security queue.
+STAFF = ["example_ceo", "karim_z_safety", "ilya_m_example", "examplesocial"]
 
 # Inputs that a real firehose also carries; they show the dead-letter store at work.
 BAD_LINES = [
@@ -109,6 +111,7 @@ def generate_events(
     # About 4% of accounts belong to the extremist network; one of them threatens staff.
     network = set(rng.sample(ids, max(3, accounts // 25)))
     joined: dict[str, datetime] = {}
+    handles: dict[str, str] = {}
     for i, aid in enumerate(ids):
         t = START + timedelta(seconds=rng.randint(0, 3600 * 6))
         joined[aid] = t
@@ -120,6 +123,7 @@ def generate_events(
             handle = f"{rng.choice(FIRST)}_{rng.choice(LAST)}{rng.randint(1, 99)}"
             name = handle.split("_")[0].title()
             bio = rng.choice(BIOS)
+        handles[aid] = handle
         add(t, {"type": "account", "id": aid, "handle": handle, "display_name": name, "bio": bio,
                 "followers_count": int(rng.paretovariate(1.2) * 20), "created_at": _iso(t)})
     ordinary = [a for a in ids if a not in network]
@@ -134,7 +138,9 @@ def generate_events(
             if roll < 0.6:
                 text = rng.choice(EXTREMIST).format(locker=rng.choice(LOCKERS), paste=rng.choice(PASTES))
             elif roll < 0.8:
-                text = rng.choice(THREATS).format(target=rng.choice(STAFF))
+                # Half threaten the platform's (protected) staff, half ordinary users.
+                target = rng.choice(STAFF) if rng.random() < 0.5 else handles[rng.choice(ordinary)]
+                text = rng.choice(THREATS).format(target=target)
             else:
                 text = rng.choice(INCITEMENT)
             violating = True

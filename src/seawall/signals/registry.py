@@ -22,10 +22,11 @@ class SignalConfigError(ValueError):
 def available_signals() -> dict[str, type[Signal]]:
     from seawall.signals.classifier import ClassifierSignal
     from seawall.signals.linkdomain import LinkDomainSignal
+    from seawall.signals.targets import TargetsSignal
     from seawall.signals.watchterms import WatchTermsSignal
 
     found: dict[str, type[Signal]] = {
-        cls.name: cls for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal)
+        cls.name: cls for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal, TargetsSignal)
     }
     for ep in entry_points(group="seawall.signals"):
         cls = ep.load()
