@@ -341,6 +341,7 @@ def default_engine() -> PolicyEngine:
             "linkdomain": {"file_locker", "paste_site", "anonymous_upload", "url_shortener"},
             "classifier": {"threat", "extremism"},
             "targets": {"person", "organisation", "group", "place"},
+            "hashbank": None,
         },
     )
 

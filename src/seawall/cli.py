@@ -308,9 +308,10 @@ def migrate(ctx: click.Context) -> None:
 
 def _register_plugins() -> None:
     # Commands that live beside the code they drive (training and evaluation of the classifiers).
+    from seawall.banks.cli import COMMANDS as bank_commands
     from seawall.classify.cli import COMMANDS as classify_commands
 
-    for command in classify_commands:
+    for command in (*classify_commands, *bank_commands):
         main.add_command(command)
 
 

@@ -21,12 +21,14 @@ class SignalConfigError(ValueError):
 
 def available_signals() -> dict[str, type[Signal]]:
     from seawall.signals.classifier import ClassifierSignal
+    from seawall.signals.hashbank import HashBankSignal
     from seawall.signals.linkdomain import LinkDomainSignal
     from seawall.signals.targets import TargetsSignal
     from seawall.signals.watchterms import WatchTermsSignal
 
     found: dict[str, type[Signal]] = {
-        cls.name: cls for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal, TargetsSignal)
+        cls.name: cls
+        for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal, TargetsSignal, HashBankSignal)
     }
     for ep in entry_points(group="seawall.signals"):
         cls = ep.load()

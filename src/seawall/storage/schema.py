@@ -199,3 +199,5 @@ api_keys = Table(
     Column("revoked_at", TS),
     Column("last_used_at", TS),
 )
+
+from seawall.banks import schema as _bank_schema  # noqa: E402,F401  (hash bank tables, same metadata)
