@@ -108,3 +108,21 @@ def test_user_data_format(tmp_path):
     j.write_text('{"text": "kill them", "label": 1, "target": "threat"}\n')
     (r,) = load_rows(j)
     assert r.labels == {"threat": 1} and r.group.startswith("t")
+
+
+def test_dataset_weights_pull_the_model_towards_the_weighted_set():
+    """Per-label data-set multipliers (used to up-weight the YouTube threat sentences): when two sets
+    disagree on a phrase, the up-weighted set wins, and the weights are recorded in the model."""
+    rows = toy_rows()
+    for k in range(12):
+        rows.append(Row("they will get what is coming", {"threat": 1}, f"a{k}", "en", "set_a"))
+        rows.append(Row("they will get what is coming", {"threat": 0}, f"b{k}", "en", "set_b"))
+    fz = HashingFeaturizer(bits=14)
+    prep = prepare(rows, fz, log=lambda m: None)
+    p = {}
+    for name in ("set_a", "set_b"):
+        model = train_first_stage(prep, fz, labels=["threat"], l2=1e-4, max_iter=60,
+                                  dataset_weights={"threat": {name: 10.0}}, log=lambda m: None)
+        assert model.meta["dataset_weights"] == {"threat": {name: 10.0}}
+        p[name] = float(model.raw(fz.transform(["they will get what is coming"]))[0, 0])
+    assert p["set_a"] > p["set_b"] + 0.5

@@ -135,10 +135,20 @@ def label_rows(rows: list[Row], label: str, split: str) -> np.ndarray:
     return np.array([i for i, r in enumerate(rows) if r.split == split and label in r.labels], dtype=np.int64)
 
 
+# Per-label weight multipliers for the rows of some data sets. Threats: the YouTube sentences weigh 4x,
+# so that the large Telegram / Gab sets do not decide alone what a threat looks like (measured on
+# the non-test YouTube videos, 4-fold cross-validation by video: ROC-AUC 0.926 -> 0.932, see the
+# model card). Data sets not named weigh 1; user data is never re-weighted.
+DATASET_WEIGHTS: dict[str, dict[str, float]] = {"threat": {"youtube": 4.0}}
+
+
 def train_first_stage(prep: Prepared, featurizer: HashingFeaturizer, labels: Sequence[str] = LABELS,
                       l2: float = 1e-6, max_iter: int = 250, pos_balance: float = 0.5,
-                      dataset_balance: float = 0.0, log: Callable[[str], None] = print) -> LinearModel:
+                      dataset_balance: float = 0.0, dataset_weights: dict[str, dict[str, float]] | None = None,
+                      log: Callable[[str], None] = print) -> LinearModel:
     rows = prep.rows
+    if dataset_weights is None:
+        dataset_weights = DATASET_WEIGHTS
     W = np.zeros((featurizer.n_buckets, len(labels)), dtype=np.float32)
     bias = np.zeros(len(labels))
     platt = np.tile([1.0, 0.0], (len(labels), 1))
@@ -161,6 +171,11 @@ def train_first_stage(prep: Prepared, featurizer: HashingFeaturizer, labels: Seq
                 m = names == ds
                 sw[m] = m.sum() ** (-dataset_balance)
             sw *= len(sw) / sw.sum()
+        mult = dataset_weights.get(lab, {})
+        if mult:
+            names = np.array([rows[i].dataset for i in tr])
+            for ds, wt in mult.items():
+                sw[names == ds] *= float(wt)
         if npos and nneg:
             sw[y > 0] *= max(1.0, pos_balance * sw[y == 0].sum() / sw[y > 0].sum())
         t = time.time()
@@ -182,6 +197,7 @@ def train_first_stage(prep: Prepared, featurizer: HashingFeaturizer, labels: Seq
         "l2": l2,
         "pos_balance": pos_balance,
         "dataset_balance": dataset_balance,
+        "dataset_weights": dataset_weights,
         "thresholds": {lab: 0.5 for lab in labels},
         "dropped_duplicates": prep.dropped_duplicates,
     }
