@@ -11,9 +11,12 @@ the 2013-15 Twitter average of ~5,700 posts/s, reported as a ratio in the same r
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import json
 import os
+import pstats
+import sys
 import tempfile
 import threading
 import time
@@ -39,7 +42,7 @@ def make_stream(posts: int, seed: int) -> tuple[bytes, int]:
     return b"\n".join(orjson.dumps(e) for e in events) + b"\n", n_posts
 
 
-def throughput(stream: bytes, n_posts: int, home: Path) -> dict:
+def throughput(stream: bytes, n_posts: int, home: Path, profile: bool = False) -> dict:
     os.environ["SEAWALL_HOME"] = str(home)
     settings = load_settings(home)
     store = open_store(settings.database_url)
@@ -47,13 +50,22 @@ def throughput(stream: bytes, n_posts: int, home: Path) -> dict:
     pipeline.decide([])  # warm-up: language models and matchers loaded before the clock starts
     tune_gc()  # as `seawall run` and `seawall replay` do
     started = time.perf_counter()
+    cpu_started = time.process_time()
+    prof = cProfile.Profile() if profile else None
+    if prof:
+        prof.enable()
     summary = replay_stream(pipeline, io.BytesIO(stream), "seawall", "bench", batch_size=settings.pipeline.batch_size)
+    if prof:
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     store.close()
     return {
         "events": summary["events_read"],
         "posts": n_posts,
         "elapsed_s": round(elapsed, 3),
+        "cpu_s": round(cpu, 3),  # over both threads: cpu_s / elapsed_s > 1 means both cores worked
         "events_per_s": round(summary["events_read"] / elapsed, 1),
         "posts_per_s": round(n_posts / elapsed, 1),
         "verdicts": summary["verdicts"],
@@ -118,11 +130,12 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=60_000)
     ap.add_argument("--latency-seconds", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--profile", action="store_true", help="Print a profile of the throughput run to stderr.")
     args = ap.parse_args()
 
     stream, n_posts = make_stream(args.posts, args.seed)
     with tempfile.TemporaryDirectory(prefix="seawall-bench-") as tmp:
-        bulk = throughput(stream, n_posts, Path(tmp) / "bulk")
+        bulk = throughput(stream, n_posts, Path(tmp) / "bulk", args.profile)
         half_rate_events = bulk["events_per_s"] / 2
         lat_stream, _ = make_stream(args.posts, args.seed + 1)
         lat = latency(lat_stream, half_rate_events, args.latency_seconds, Path(tmp) / "latency")

@@ -81,7 +81,7 @@ def test_obfuscation_barely_moves_scores(cascade):
 
 
 def test_signal_on_items():
-    sig = ClassifierSignal(ClassifierSettings(second_stage=False, min_score=0.2))
+    sig = ClassifierSignal(ClassifierSettings(second_stage=False, min_score=0.2, evidence_min_score=0.5))
     assert sig.labels() == {"threat", "extremism"}
     assert sig.version.startswith("hng-")
     items = _items(["I am going to kill you and your whole family", "What a lovely day for a picnic"])
@@ -93,6 +93,11 @@ def test_signal_on_items():
     assert ev["stage"] == 1 and ev["ngrams"] and any("ki" in g["ngram"] for g in ev["ngrams"])
     assert not [h for h in hits[1] if h.label == "threat"]
     assert sig.evaluate([]) == []
+    # Below evidence_min_score a hit carries its score but no n-grams (naming them costs a second
+    # featurisation of the post).
+    strict = ClassifierSignal(ClassifierSettings(second_stage=False, min_score=0.2, evidence_min_score=1.0))
+    [hit] = [h for h in strict.evaluate(items)[0] if h.label == "threat"]
+    assert "ngrams" not in hit.evidence and hit.score == threat[0].score
 
 
 def test_score_cli(tmp_path):

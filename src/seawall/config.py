@@ -32,7 +32,7 @@ class ServerSettings(BaseModel):
 
 class PipelineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    batch_size: int = Field(1000, ge=1, le=100_000)
+    batch_size: int = Field(2500, ge=1, le=100_000)
     # How long the embedded worker waits to fill a batch before processing what it has;
     # bounds the latency added by batching.
     max_wait_ms: int = Field(50, ge=0, le=10_000)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue
 import threading
 import time
 import traceback
@@ -143,41 +142,24 @@ class Pipeline:
         return summary
 
     def run_stream(self, batches: Iterable[Batch]) -> RunSummary:
-        """Decide and store a stream of batches, committing batch N in a second thread while
-        batch N+1 is decided (SQLite and the language detector release the GIL, so the two
-        overlap on two cores). Each batch's `done` callback runs after its commit."""
+        """Decide and store a stream of batches in order; each batch's `done` callback runs after
+        its commit (the inbox uses it to drop rows only once their results are stored).
+
+        Deliberately one thread: committing in a second thread while the next batch is decided
+        was measured slower once the classifier joined the default signals. Its many short numpy
+        calls each give up the GIL and then wait for the other thread to hand it back (the
+        classifier alone took 40x longer beside a busy Python thread), which costs more than the
+        overlap gains.
+        """
         total = RunSummary()
-        jobs: queue.Queue[tuple | None] = queue.Queue(maxsize=2)
-        failure: list[BaseException] = []
-
-        def committer() -> None:
-            while (job := jobs.get()) is not None:
-                if failure:
-                    continue  # drain: the producer stops at its next batch
-                fresh, decided, batch, duplicates = job
-                try:
-                    summary = self._commit(fresh, decided, batch.source)
-                    summary.duplicates += duplicates
-                    self._outcome(summary)
-                    if batch.done is not None:
-                        batch.done()
-                    total.merge(summary)
-                except BaseException as exc:  # the store itself is down: stop, keep the inbox
-                    failure.append(exc)
-
-        thread = threading.Thread(target=committer, name="seawall-commit", daemon=True)
-        thread.start()
-        try:
-            for batch in batches:
-                if failure:
-                    break
-                fresh, duplicates = self._fresh(batch.items)
-                jobs.put((fresh, self._try_decide(fresh, batch.source), batch, duplicates))
-        finally:
-            jobs.put(None)
-            thread.join()
-        if failure:
-            raise failure[0]
+        for batch in batches:
+            fresh, duplicates = self._fresh(batch.items)
+            summary = self._commit(fresh, self._try_decide(fresh, batch.source), batch.source)
+            summary.duplicates += duplicates
+            self._outcome(summary)
+            if batch.done is not None:
+                batch.done()
+            total.merge(summary)
         return total
 
     def _fresh(self, items: list[Item]) -> tuple[list[Item], int]:

@@ -32,7 +32,7 @@ class ClassifierSettings(SignalSettings):
     # How many n-grams to name as evidence per hit, for hits scoring at least evidence_min_score
     # (naming them costs a second featurisation of the post; lower hits carry no n-grams).
     evidence_ngrams: int = Field(5, ge=0, le=50)
-    evidence_min_score: float = Field(0.5, ge=0.0, le=1.0)
+    evidence_min_score: float = Field(0.8, ge=0.0, le=1.0)
 
 
 def _item_text(item: Item) -> tuple[str, str] | None:

@@ -774,6 +774,11 @@ class SQLiteStore(SqlStore):
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # A larger page cache and fewer, larger WAL checkpoints: the firehose writes in big
+            # batches, and each checkpoint stalls the committing thread.
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA wal_autocheckpoint=10000")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         super().__init__(url, engine)
