@@ -4,13 +4,27 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+# Video hashing (vPDQ) builds the vpdq package against Debian's ffmpeg libraries.
+VIDEO_APT := ffmpeg pkg-config cmake libavcodec-dev libavformat-dev libavdevice-dev libavfilter-dev \
+	libswscale-dev libswresample-dev libavutil-dev
 
-$(STAMP): pyproject.toml
+.PHONY: install run test bench clean system-deps
+
+# Installs the ffmpeg libraries when they are missing and we are root; otherwise says what to install.
+system-deps:
+	@if ! command -v ffmpeg >/dev/null 2>&1 || ! pkg-config --exists libavcodec libavformat libswscale libavutil 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(VIDEO_APT) >/dev/null; \
+	  else echo "note: video hashing (vPDQ) needs: apt-get install $(VIDEO_APT)" >&2; fi; \
+	fi
+
+$(STAMP): pyproject.toml | system-deps
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Seawall needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	@# vpdq (video hashing) only where the ffmpeg libraries are; without them videos get exact hashes only.
+	if pkg-config --exists libavcodec libavformat libswscale libavutil 2>/dev/null; then \
+	  $(PY) -m pip install -q -e '.[test,video]'; else $(PY) -m pip install -q -e '.[test]'; fi
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,4 +1,4 @@
-"""`seawall bank ...`, `seawall hash FILE`, `seawall match FILE`, `seawall bench match`.
+"""`seawall bank ...` (create, import, export, add, disable, list, sweep), `seawall hash FILE`, `seawall match FILE`, `seawall bench match`.
 
 Registered by seawall.cli from COMMANDS. The commands read `--database` from the parent group's
 context object (`ctx.obj["database"]`) like every other seawall command.
@@ -12,6 +12,9 @@ from typing import Any
 
 import click
 import orjson
+
+
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ts", ".flv"}
 
 
 def _emit(data: Any) -> None:
@@ -133,7 +136,7 @@ def bank_export(ctx: click.Context, name: str, fmt: str, out: Path | None, statu
 @click.option("--kind", type=click.Choice(["pdq", "md5", "sha256", "url", "text"]), default=None,
               help="Kind of VALUE; not needed with --file.")
 @click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Hash a media file and add its SHA-256, MD5 and (for images) PDQ.")
+              help="Hash a media file and add its SHA-256, MD5 and PDQ (images) or frame PDQs (videos, with vpdq).")
 @click.option("--tag", "tags", multiple=True)
 @click.option("--note", default=None)
 @click.argument("values", nargs=-1)
@@ -151,6 +154,15 @@ def bank_add(ctx: click.Context, name: str, kind: str | None, files: tuple[Path,
         for v in values:
             entries.append(EntryIn.make(kind or "", v, tags=list(tags), note=note))
         for f in files:
+            if f.suffix.lower() in VIDEO_SUFFIXES:  # a video: its bytes and its distinct frame PDQs (vPDQ)
+                from seawall.media.video import hash_video_file
+
+                v = hash_video_file(f)
+                entries.append(EntryIn.make("sha256", v.sha256, tags=list(tags), note=note or f.name))
+                entries.append(EntryIn.make("md5", v.md5, tags=list(tags), note=note or f.name))
+                for frame in v.distinct_pdq(50):
+                    entries.append(EntryIn.make("pdq", frame, tags=list(tags), note=note or f"{f.name} (video frame)"))
+                continue
             h = hash_file(f)
             entries.append(EntryIn.make("sha256", h.sha256, tags=list(tags), note=note or f.name))
             entries.append(EntryIn.make("md5", h.md5, tags=list(tags), note=note or f.name))
@@ -191,6 +203,68 @@ def bank_disable(ctx: click.Context, name: str, entry_ids: tuple[int, ...], quar
     except BankError as exc:
         raise _fail(exc) from None
     _emit({"bank": name, "entries": list(entry_ids), "status": status, "changed": n})
+
+
+@bank.command("sweep")
+@click.argument("name")
+@click.option("--since", default=None, help="Only events that occurred at or after this ISO 8601 time.")
+@click.option("--resume", is_flag=True, help="Continue the bank's unfinished sweep from its cursor.")
+@click.option("--full", is_flag=True, help="Sweep with all the bank's entries, not only those added since its last sweep.")
+@click.option("--chunk", type=click.IntRange(1, 10_000), default=500, show_default=True, help="Events per transaction.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@click.pass_context
+def bank_sweep(ctx: click.Context, name: str, since: str | None, resume: bool, full: bool, chunk: int, quiet: bool) -> None:
+    """Match stored posts and accounts against the bank's new entries and open cases for past matches.
+
+    Progress goes to stderr; the summary (JSON) to stdout."""
+    from datetime import datetime, timezone
+
+    from seawall.banks.model import BankError
+    from seawall.banks.sweep import Sweeper
+    from seawall.config import ConfigError, load_settings
+    from seawall.storage.sql import open_store
+
+    since_dt = None
+    if since is not None:
+        if resume:
+            raise click.UsageError("--since applies to a new sweep; a resumed sweep keeps its own")
+        try:
+            since_dt = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter(f"not an ISO 8601 time: {since!r}", param_hint="--since") from None
+        if since_dt.tzinfo is None:
+            since_dt = since_dt.replace(tzinfo=timezone.utc)
+    try:
+        settings = load_settings(database=(ctx.obj or {}).get("database"))
+        store = open_store(settings.database_url)
+    except (ConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+    started = [0.0]
+
+    def progress(p: dict) -> None:  # noqa: ANN001
+        import time
+
+        if quiet:
+            return
+        if p["event"] == "start":
+            started[0] = time.monotonic()
+        ev = p["events"]
+        done = p["scanned"]
+        pct = f"{100.0 * done / ev['total']:.1f}%" if ev["total"] else "100%"
+        rate = p["this_run"]["scanned"] / max(time.monotonic() - started[0], 1e-6) if p["event"] != "start" else 0.0
+        click.echo(f"sweep {p['sweep']} {p['bank']}: {p['event']} {done}/{ev['total']} events ({pct}), "
+                   f"{p['matched']} matched, {p['cases_opened']} cases opened, {p['cases_merged']} merged, "
+                   f"cursor {ev['cursor']}" + (f", {rate:.0f} events/s" if rate else ""), err=True)
+
+    try:
+        out = Sweeper(store, settings, chunk=chunk).sweep(name, since=since_dt, resume=resume, full=full,
+                                                          progress=progress)
+    except BankError as exc:
+        raise _fail(exc) from None
+    finally:
+        store.close()
+    _emit(out)
 
 
 @click.command("hash")

@@ -1,4 +1,5 @@
-"""Hash bank tables, on the shared metadata (migration 0002_hash_banks creates exactly these)."""
+"""Hash bank tables, on the shared metadata (migrations 0002_hash_banks and 0003_bank_sweeps create
+exactly these)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,29 @@ bank_entries = Table(
 )
 Index("ix_bank_entries_kind_value_key", bank_entries.c.kind, bank_entries.c.value_key)
 Index("ix_bank_entries_updated_at", bank_entries.c.updated_at)
+
+# One row per retroactive sweep of stored history against a bank's entries (seawall.banks.sweep):
+# which entries (entry id in (entry_from, entry_to]), which events (pk up to event_to, occurred at or
+# after `since`), how far it got (`cursor`: the last event pk done, committed with each chunk's
+# cases) and what it found.
+bank_sweeps = Table(
+    "bank_sweeps",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("bank_id", PK, ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done
+    Column("entry_from", PK, nullable=False),
+    Column("entry_to", PK, nullable=False),
+    Column("event_to", PK, nullable=False),
+    Column("since", TS),
+    Column("cursor", PK, nullable=False),
+    Column("scanned", Integer, nullable=False, server_default="0"),
+    Column("matched", Integer, nullable=False, server_default="0"),
+    Column("cases_opened", Integer, nullable=False, server_default="0"),
+    Column("cases_merged", Integer, nullable=False, server_default="0"),
+    Column("actions_created", Integer, nullable=False, server_default="0"),
+    Column("started_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("finished_at", TS),
+)
+Index("ix_bank_sweeps_bank_id_status", bank_sweeps.c.bank_id, bank_sweeps.c.status)

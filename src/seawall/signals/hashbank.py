@@ -24,7 +24,8 @@ import orjson
 
 from seawall.banks.matcher import BankMatcher, Match
 from seawall.media.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, MediaError
-from seawall.media.hashing import hash_file
+from seawall.media.fetch import fetch
+from seawall.media.hashing import hash_bytes, hash_file
 from seawall.normalize import Item
 from seawall.signals.base import Signal, SignalHit, SignalSettings
 
@@ -53,6 +54,17 @@ class HashBankSettings(SignalSettings):
     flood_window_seconds: float = 3600.0
     # Near-duplicate texts: minimum estimated Jaccard similarity of the word sets.
     text_threshold: float = 0.6
+    # Media given only by URL is fetched when its host is listed here ("cdn.example.com", or
+    # "*.example.com" for subdomains); empty = never fetch. Private, loopback, link-local and
+    # shared addresses are refused unless fetch_private (see seawall.media.fetch).
+    fetch_hosts: list[str] = []
+    fetch_private: bool = False
+    fetch_timeout: float = 10.0
+    # Videos (needs the vpdq package): one frame PDQ per video_seconds_per_hash; a bank hits when
+    # at least video_min_fraction of the video's usable frames match its PDQ entries.
+    video_seconds_per_hash: float = 1.0
+    video_min_fraction: float = 0.5
+    video_max_frames: int = 600
 
 
 class HashBankSignal(Signal[HashBankSettings]):
@@ -102,7 +114,8 @@ class HashBankSignal(Signal[HashBankSettings]):
         return any(p == r or r in p.parents for r in self._roots)
 
     def _media_hashes(self, media: Any, dihedral: bool) -> dict[str, Any]:
-        """Hashes of one MediaRef: those given, else computed from its local path."""
+        """Hashes of one MediaRef: those given, else computed from its local path, else from its URL
+        when the host is in fetch_hosts."""
         out: dict[str, Any] = {}
         if media.sha256:
             out["sha256"] = media.sha256.lower()
@@ -110,7 +123,10 @@ class HashBankSignal(Signal[HashBankSettings]):
             out["md5"] = media.md5.lower()
         if media.pdq:
             out["pdq"] = [media.pdq.lower()]
-        if media.path and (("sha256" not in out) or ("pdq" not in out and media.kind in ("image", "gif"))):
+        if media.kind == "video" and not media.pdq:
+            return self._video_hashes(media, out)
+        wanted = ("sha256" not in out) or ("pdq" not in out and media.kind in ("image", "gif"))
+        if media.path and wanted:
             if not self._allowed(media.path):
                 out["error"] = "path_not_allowed"
                 return out
@@ -120,16 +136,59 @@ class HashBankSignal(Signal[HashBankSettings]):
             except MediaError as exc:
                 out["error"] = exc.reason
                 return out
-            out.setdefault("sha256", h.sha256)
-            out.setdefault("md5", h.md5)
-            if h.pdq is not None and "pdq" not in out:
-                if h.quality is not None and h.quality < self.settings.min_quality:
-                    out["low_quality"] = h.quality
-                else:
-                    out["pdq"] = h.dihedral or [h.pdq]
-                    out["quality"] = h.quality
-            elif h.error is not None:
-                out["error"] = h.error.reason
+        elif media.url and wanted and self.settings.fetch_hosts:
+            try:
+                got = fetch(str(media.url), allowed_hosts=self.settings.fetch_hosts,
+                            allow_private=self.settings.fetch_private, max_bytes=self.settings.max_bytes,
+                            timeout=self.settings.fetch_timeout)
+                h = hash_bytes(got.data, image=media.kind in ("image", "gif"), dihedral=dihedral,
+                               max_bytes=self.settings.max_bytes, max_pixels=self.settings.max_pixels)
+            except MediaError as exc:
+                out["error"] = exc.reason
+                return out
+        else:
+            return out
+        out.setdefault("sha256", h.sha256)
+        out.setdefault("md5", h.md5)
+        if h.pdq is not None and "pdq" not in out:
+            if h.quality is not None and h.quality < self.settings.min_quality:
+                out["low_quality"] = h.quality
+            else:
+                out["pdq"] = h.dihedral or [h.pdq]
+                out["quality"] = h.quality
+        elif h.error is not None:
+            out["error"] = h.error.reason
+        return out
+
+    def _video_hashes(self, media: Any, out: dict[str, Any]) -> dict[str, Any]:
+        """A video's SHA-256 / MD5 and its distinct frame PDQ hashes of usable quality."""
+        from seawall.media.video import hash_video_bytes, hash_video_file, vpdq_available
+
+        if not vpdq_available() or not (media.path or (media.url and self.settings.fetch_hosts)):
+            return out
+        kw = {"max_bytes": self.settings.max_bytes, "seconds_per_hash": self.settings.video_seconds_per_hash,
+              "max_frames": self.settings.video_max_frames}
+        try:
+            if media.path:
+                if not self._allowed(media.path):
+                    out["error"] = "path_not_allowed"
+                    return out
+                v = hash_video_file(media.path, **kw)
+            else:
+                got = fetch(str(media.url), allowed_hosts=self.settings.fetch_hosts,
+                            allow_private=self.settings.fetch_private, max_bytes=self.settings.max_bytes,
+                            timeout=self.settings.fetch_timeout)
+                v = hash_video_bytes(got.data, **kw)
+        except MediaError as exc:
+            out["error"] = exc.reason
+            return out
+        out.setdefault("sha256", v.sha256)
+        out.setdefault("md5", v.md5)
+        frames = v.distinct_pdq(self.settings.min_quality)
+        if frames:
+            out["frames"] = frames
+        else:
+            out["low_quality"] = max((f.quality for f in v.frames), default=0)
         return out
 
     @staticmethod
@@ -177,6 +236,8 @@ class HashBankSignal(Signal[HashBankSettings]):
                         entries.append(EntryIn.make(kind, h[kind], note=note, ref=f"post:{post_id}"))
                 if "pdq" in h:
                     entries.append(EntryIn.make("pdq", h["pdq"][0], note=note, ref=f"post:{post_id}"))
+                for frame in h.get("frames", []):  # a video: its distinct frames
+                    entries.append(EntryIn.make("pdq", frame, note=f"{note} (video frame)", ref=f"post:{post_id}"))
             if self.settings.feedback_urls:
                 for link in data.get("links", []):
                     c = canonical_url(link)
@@ -206,6 +267,7 @@ class HashBankSignal(Signal[HashBankSettings]):
         pdq_owner: list[tuple[int, int]] = []
         text_queries: list[str] = []
         text_owner: list[tuple[int, str]] = []
+        videos: list[tuple[int, int, list[str]]] = []
         for i, item in enumerate(items):
             for where, media in self._media_of(item):
                 h = self._media_hashes(media, dihedral)
@@ -220,6 +282,8 @@ class HashBankSignal(Signal[HashBankSettings]):
                 if "pdq" in h:
                     pdq_queries.append(h["pdq"])
                     pdq_owner.append((i, len(found[i]) - 1))
+                if "frames" in h:
+                    videos.append((i, len(found[i]) - 1, h["frames"]))
             for cu in item.urls:
                 matches = matcher.match_exact("url", cu.url)
                 if matches:
@@ -231,12 +295,32 @@ class HashBankSignal(Signal[HashBankSettings]):
         if pdq_queries:
             for (i, j), ms in zip(pdq_owner, matcher.match_pdq(pdq_queries)):
                 found[i][j][2].extend(ms)
+        for i, j, frames in videos:
+            found[i][j][2].extend(self._video_matches(matcher, frames, found[i][j][1]))
         if text_queries:
             for (i, field), ms in zip(text_owner, matcher.match_text(text_queries, self.settings.text_threshold)):
                 if ms:
                     found[i].append((f"text:{field}", {"text_field": field}, ms))
         self._count_hits(matcher, found)
         return [self._hits(f) for f in found]
+
+    def _video_matches(self, matcher: BankMatcher, frames: list[str], desc: dict[str, Any]) -> list[Match]:
+        """Each frame against the PDQ index; a bank's matches count when at least
+        video_min_fraction of the frames match one of its entries (best distance per entry)."""
+        per_frame = matcher.match_pdq([[f] for f in frames])
+        frames_by_bank: dict[int, int] = {}
+        best: dict[int, Match] = {}
+        for ms in per_frame:
+            for bank_id in {m.bank.id for m in ms}:
+                frames_by_bank[bank_id] = frames_by_bank.get(bank_id, 0) + 1
+            for m in ms:
+                if m.entry_id not in best or m.distance < best[m.entry_id].distance:
+                    best[m.entry_id] = m
+        desc["frames"] = len(frames)
+        kept = {b for b, n in frames_by_bank.items() if n / len(frames) >= self.settings.video_min_fraction}
+        if kept:
+            desc["frames_matched"] = {matcher.banks[b].name: frames_by_bank[b] for b in sorted(kept)}
+        return [m for m in best.values() if m.bank.id in kept]
 
     def _count_hits(self, matcher: BankMatcher, found: list[list[tuple[str, dict[str, Any], list[Match]]]]) -> None:
         """Per-entry hit counts go to the store; an entry over the flood limit is quarantined."""
