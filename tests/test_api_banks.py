@@ -124,3 +124,37 @@ def test_removed_image_is_blocked_on_reupload(world):
         assert action["rule"] == "reupload-of-removed-content" and action["status"] == "pending"
     assert {a["idempotency_key"] for a in rt.store.list_actions()} >= {"remove:post:p2", "remove:post:p3",
                                                                         "remove:post:p6"}
+
+
+def test_inline_media_bytes_are_hashed_matched_and_not_stored(world):
+    """Media sent as base64 in the event: matched like files, and only their hashes are stored."""
+    import base64
+    import io
+
+    import orjson
+
+    rt, client, ingest, reviewer, media, tmp_path = world
+    src = _picture(21)
+
+    def b64(img: Image.Image, **kw) -> str:
+        buf = io.BytesIO()
+        img.save(buf, format="JPEG", **kw)
+        return base64.b64encode(buf.getvalue()).decode()
+
+    def post(pid: str, data: str) -> dict:
+        return {"type": "post", "id": pid, "account_id": "a9", "created_at": AT, "text": "look",
+                "media": [{"kind": "image", "id": f"m-{pid}", "data": data}]}
+
+    _send(rt, client, ingest, post("q1", b64(src, quality=92)))
+    stored = {h.event_key: h.payload for h in rt.store.iter_history()}["post:q1"]
+    [m] = stored["media"]
+    assert "data" not in m and len(m["sha256"]) == 64 and len(m["pdq"]) == 64
+    _send(rt, client, ingest, {"type": "enforcement", "post_id": "q1", "action": "remove",
+                               "at": "2015-06-01T11:00:00Z", "event_id": "rm-q1"})
+    _send(rt, client, ingest, post("q2", b64(src.resize((480, 360)), quality=60)))
+    [case] = [c for c in client.get("/v1/cases", headers=reviewer).json()["cases"] if c["subject"]["id"] == "q2"]
+    assert case["verdict"] == "remove" and "reupload-of-removed-content" in case["rules"]
+    bad = client.post("/v1/events", json=[post("q3", "not base64!!")], headers=ingest)
+    assert bad.status_code == 422
+    assert bad.json()["rejected"][0]["field"] == "media.0.data" and "base64" in bad.json()["rejected"][0]["reason"]
+    assert orjson.loads(rt.store.list_dead_letters()[0].raw)["id"] == "q3"

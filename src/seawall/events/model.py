@@ -6,6 +6,7 @@ rest of the pipeline never sees a platform's own format.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
@@ -27,6 +28,9 @@ SCHEMA_VERSION = 1
 # few thousand; anything near a megabyte is an attack or a bug, not a post.
 MAX_TEXT_CHARS = 50_000
 MAX_ID_CHARS = 256
+# Media sent inline (base64) are hashed and then dropped from the stored event (their hashes stay):
+# about 9 MiB of bytes, inside the API's 16 MiB body limit.
+MAX_MEDIA_B64_CHARS = 12 * 1024 * 1024
 MAX_LIST_ITEMS = 100
 
 
@@ -34,6 +38,14 @@ def _id_from_number(value: Any) -> Any:
     # Platforms emit numeric ids (Twitter's id, not id_str); an id is an opaque string to us.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
+    return value
+
+
+def _check_base64(value: str) -> str:
+    try:
+        binascii.a2b_base64(value, strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError(f"not valid base64 ({exc})") from None
     return value
 
 
@@ -73,6 +85,11 @@ class MediaRef(_Model):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     md5: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
     pdq: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    # The bytes themselves, base64-encoded, for platforms that send media inline.
+    data: Annotated[str, Field(max_length=MAX_MEDIA_B64_CHARS), AfterValidator(_check_base64)] | None = None
+
+    def data_bytes(self) -> bytes | None:
+        return binascii.a2b_base64(self.data) if self.data else None
 
 
 class _Event(_Model):

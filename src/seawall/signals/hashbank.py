@@ -136,6 +136,18 @@ class HashBankSignal(Signal[HashBankSettings]):
             except MediaError as exc:
                 out["error"] = exc.reason
                 return out
+        elif media.data and wanted:
+            try:
+                h = hash_bytes(media.data_bytes() or b"", image=media.kind in ("image", "gif"), dihedral=dihedral,
+                               max_bytes=self.settings.max_bytes, max_pixels=self.settings.max_pixels)
+            except MediaError as exc:
+                out["error"] = exc.reason
+                return out
+            # Inline bytes are replaced by their hashes, so the stored event keeps what matching
+            # and removal feedback need without megabytes of base64 in every row.
+            media.sha256, media.md5, media.data = h.sha256, h.md5, None
+            if h.pdq is not None and (h.quality is None or h.quality >= self.settings.min_quality):
+                media.pdq = h.pdq
         elif media.url and wanted and self.settings.fetch_hosts:
             try:
                 got = fetch(str(media.url), allowed_hosts=self.settings.fetch_hosts,
@@ -164,12 +176,27 @@ class HashBankSignal(Signal[HashBankSettings]):
         """A video's SHA-256 / MD5 and its distinct frame PDQ hashes of usable quality."""
         from seawall.media.video import hash_video_bytes, hash_video_file, vpdq_available
 
-        if not vpdq_available() or not (media.path or (media.url and self.settings.fetch_hosts)):
+        if media.data and not vpdq_available():
+            try:  # exact hashes at least; the bytes are not kept either way
+                h = hash_bytes(media.data_bytes() or b"", image=False, max_bytes=self.settings.max_bytes)
+                out.setdefault("sha256", h.sha256)
+                out.setdefault("md5", h.md5)
+                media.sha256, media.md5 = out["sha256"], out["md5"]
+            except MediaError as exc:
+                out["error"] = exc.reason
+            media.data = None
+            return out
+        if not vpdq_available() or not (media.path or media.data or (media.url and self.settings.fetch_hosts)):
             return out
         kw = {"max_bytes": self.settings.max_bytes, "seconds_per_hash": self.settings.video_seconds_per_hash,
               "max_frames": self.settings.video_max_frames}
         try:
-            if media.path:
+            if media.data:
+                # Stored events keep the exact hashes of inline videos, not their frames.
+                data, media.data = media.data_bytes() or b"", None
+                v = hash_video_bytes(data, **kw)
+                media.sha256, media.md5 = v.sha256, v.md5
+            elif media.path:
                 if not self._allowed(media.path):
                     out["error"] = "path_not_allowed"
                     return out
