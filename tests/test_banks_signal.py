@@ -224,3 +224,21 @@ def test_near_duplicate_text_matches(setup, normalizer):
     m = hit.evidence["matches"][0]
     assert m["kind"] == "text" and 0.6 <= m["similarity"] < 1 and 0.5 <= hit.score < 1
     assert signal.evaluate([_item(normalizer, text="a post about the weather in spring")]) == [[]]
+
+
+def test_domain_entries_match_the_domain_and_its_subdomains(store, database_url, normalizer):
+    from seawall.banks.model import BankError
+
+    banks = BankStore(store.engine)
+    banks.create_bank("outlets", "terrorist_propaganda")
+    banks.add_entries("outlets", [EntryIn.make("domain", "WWW.Nashir-Example.org")])
+    with pytest.raises(BankError, match="not a domain"):
+        EntryIn.make("domain", "not a domain at all")
+    signal = HashBankSignal(HashBankSettings(database=database_url))
+    hits = signal.evaluate([
+        _item(normalizer, links=["https://files.nashir-example.org/release.zip"]),
+        _item(normalizer, links=["https://nashir-example.org.evil.test/x", "https://example.org/"]),
+    ])
+    assert [h.label for h in hits[0]] == ["terrorist_propaganda"]
+    assert hits[0][0].evidence["matches"][0]["kind"] == "domain"
+    assert hits[1] == []

@@ -36,9 +36,11 @@ TE_TYPES = {
     "md5": "md5", "hash_md5": "md5", "video_md5": "md5", "photo_md5": "md5", "md5_hash": "md5",
     "sha256": "sha256", "hash_sha256": "sha256", "sha-256": "sha256", "sha256_hash": "sha256",
     "url": "url", "uri": "url",
+    "domain": "domain", "hostname": "domain",
     "text": "text", "raw_text": "text", "debug_string": "text",
 }
-TE_EXPORT_NAMES = {"pdq": "pdq", "md5": "md5", "sha256": "sha256", "url": "url", "text": "raw_text"}
+TE_EXPORT_NAMES = {"pdq": "pdq", "md5": "md5", "sha256": "sha256", "url": "url", "domain": "domain",
+                   "text": "raw_text"}
 TCAP_HASH_COLUMNS = ("url", "md5", "sha256", "pdq")
 _TCAP_ALIASES = {
     "url": "url", "link": "url", "content_url": "url",

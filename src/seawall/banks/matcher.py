@@ -24,7 +24,7 @@ from seawall.banks.text_index import TextIndex
 class Match:
     entry_id: int
     bank: Bank
-    kind: str  # pdq | md5 | sha256 | url | text
+    kind: str  # pdq | md5 | sha256 | url | domain | text
     distance: int  # 0 for exact kinds
     variant: str = "original"  # which dihedral variant of the query matched
     similarity: float = 1.0  # texts: estimated Jaccard similarity of the word sets

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-ENTRY_KINDS = ("pdq", "md5", "sha256", "url", "text")
+ENTRY_KINDS = ("pdq", "md5", "sha256", "url", "domain", "text")
 BANK_KINDS = ("block", "negative")
 SEVERITIES = ("low", "medium", "high", "critical")
 ENTRY_STATUSES = ("active", "disabled", "quarantined")
@@ -65,6 +65,14 @@ def normalize_value(kind: str, value: str) -> str:
         if c is None:
             raise BankError(f"not a URL Seawall can canonicalise: {value[:200]!r}")
         return c.url
+    if kind == "domain":
+        # A domain entry matches links to it and to its subdomains (files.example.com -> example.com).
+        from seawall.signals.lists import normalize_domain
+
+        d = normalize_domain(v)
+        if d is None:
+            raise BankError(f"not a domain: {value[:200]!r}")
+        return d
     # text: matched on the normalised, readable form (near-duplicate matching uses the same form)
     from seawall.normalize import normalize_text
 

@@ -30,7 +30,7 @@ bank_entries = Table(
     metadata,
     Column("id", PK, primary_key=True, autoincrement=True),
     Column("bank_id", PK, ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(16), nullable=False),  # pdq | md5 | sha256 | url | text
+    Column("kind", String(16), nullable=False),  # pdq | md5 | sha256 | url | domain | text
     Column("value", Text, nullable=False),  # normalised: lower-case hex, canonical URL, normalised text
     Column("value_key", String(64), nullable=False),  # the value, or sha256 of it when longer than 64
     Column("status", String(16), nullable=False),  # active | disabled | quarantined

@@ -313,6 +313,9 @@ class HashBankSignal(Signal[HashBankSettings]):
                     videos.append((i, len(found[i]) - 1, h["frames"]))
             for cu in item.urls:
                 matches = matcher.match_exact("url", cu.url)
+                labels = cu.domain.split(".")
+                for k in range(len(labels) - 1):  # the host and each parent domain
+                    matches.extend(matcher.match_exact("domain", ".".join(labels[k:])))
                 if matches:
                     found[i].append((cu.url, {"url": cu.url}, matches))
             for field, nt in item.texts.items():
