@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from seawall.storage.schema import events, metadata
-from seawall.storage.sql import SqlStore, _chunks
+from seawall.storage.rows import _chunks
+from seawall.storage.sql import SqlStore
 
 
 class SQLiteStore(SqlStore):

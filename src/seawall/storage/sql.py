@@ -6,15 +6,17 @@ Dialect differences are confined to `_insert` (upserts) and engine set-up in the
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import orjson
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from seawall.storage import migrate as migrations
-from seawall.storage.base import ApiKey, CommitSummary, DeadLetter, HistoryRecord, InboxRow, Store
+from seawall.storage.reads import SqlReads
+from seawall.storage.rows import _chunks, _json, _now, _ts, _utc
+from seawall.storage.base import ApiKey, CommitSummary, DeadLetter, InboxRow, Store
 from seawall.storage.schema import (
     accounts,
     actions,
@@ -34,34 +36,7 @@ if TYPE_CHECKING:
 # Verdicts that open (or merge into) a case. "label" only annotates the event.
 CASE_VERDICTS = {"queue", "remove", "suspend", "escalate"}
 SEVERITY = {"allow": 0, "label": 1, "queue": 2, "remove": 3, "suspend": 4, "escalate": 5}
-_IN_CHUNK = 500  # keys per IN (...) clause: well under SQLite's variable limit
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything Seawall stores is UTC.
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _chunks(seq: Sequence[Any], n: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
-
-
-class SqlStore(Store):
+class SqlStore(SqlReads, Store):
     """The store over SQLAlchemy Core; `dialects.py` holds the SQLite and PostgreSQL subclasses
     (engine set-up, upserts, the SQLite fast path)."""
 
@@ -481,172 +456,6 @@ class SqlStore(Store):
                     )
                 )
 
-    # -- reading -----------------------------------------------------------------------------
-    def list_cases(
-        self, status: str | None = "open", queue: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[dict[str, Any]]:
-        q = select(cases).order_by(cases.c.priority.desc(), cases.c.opened_at, cases.c.id).limit(limit).offset(offset)
-        if status:
-            q = q.where(cases.c.status == status)
-        if queue:
-            q = q.where(cases.c.queue == queue)
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [_case_dict(r) for r in rows]
-
-    def get_case(self, case_id: int) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-            if row is None:
-                return None
-            q = (
-                select(events.c.pk, events.c.key, events.c.type, events.c.occurred_at, events.c.received_at,
-                       events.c.lang, events.c.payload, verdicts.c.verdict, verdicts.c.actions, verdicts.c.rules,
-                       verdicts.c.shadow, verdicts.c.labels, verdicts.c.decided_at, verdicts.c.policy_version)
-                .join(case_events, case_events.c.event_pk == events.c.pk)
-                .join(verdicts, verdicts.c.event_pk == events.c.pk, isouter=True)
-                .where(case_events.c.case_id == case_id)
-                .order_by(events.c.occurred_at, events.c.pk)
-            )
-            evs = conn.execute(q).mappings().all()
-            hits: dict[int, list[dict[str, Any]]] = {}
-            hq = select(signal_hits).where(signal_hits.c.event_pk.in_([e["pk"] for e in evs]))
-            for h in conn.execute(hq).mappings():
-                hits.setdefault(h["event_pk"], []).append(
-                    {"signal": h["signal"], "version": h["version"], "label": h["label"], "score": h["score"],
-                     "evidence": orjson.loads(h["evidence"])}
-                )
-            acts = conn.execute(select(actions).where(actions.c.case_id == case_id).order_by(actions.c.id)).mappings().all()
-        case = _case_dict(row)
-        case["events"] = [
-            {
-                "key": e["key"],
-                "type": e["type"],
-                "occurred_at": _utc(e["occurred_at"]).isoformat(),
-                "received_at": _utc(e["received_at"]).isoformat(),
-                "lang": e["lang"],
-                "event": orjson.loads(e["payload"]),
-                "verdict": e["verdict"],
-                "actions": orjson.loads(e["actions"]) if e["actions"] else [],
-                "labels": orjson.loads(e["labels"]) if e["labels"] else [],
-                "rules": orjson.loads(e["rules"]) if e["rules"] else [],
-                "shadow": orjson.loads(e["shadow"]) if e["shadow"] else [],
-                "policy_version": e["policy_version"],
-                "signals": hits.get(e["pk"], []),
-            }
-            for e in evs
-        ]
-        case["actions"] = [_plain(a) for a in acts]
-        return case
-
-    def list_actions(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        q = select(actions).order_by(actions.c.id).limit(limit)
-        if status:
-            q = q.where(actions.c.status == status)
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).mappings().all()
-        return [_plain(r) for r in rows]
-
-    def get_account(self, account_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(accounts).where(accounts.c.id == account_id)).mappings().first()
-        if row is None:
-            return None
-        return _plain(row)
-
-    def stats(self) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            by_type = dict(conn.execute(select(events.c.type, func.count()).group_by(events.c.type)).all())
-            by_verdict = dict(conn.execute(select(verdicts.c.verdict, func.count()).group_by(verdicts.c.verdict)).all())
-            case_rows = conn.execute(
-                select(cases.c.status, cases.c.queue, func.count()).group_by(cases.c.status, cases.c.queue)
-            ).all()
-            action_rows = dict(conn.execute(select(actions.c.status, func.count()).group_by(actions.c.status)).all())
-            dead = dict(
-                conn.execute(
-                    select(dead_letters.c.kind, func.count())
-                    .where(dead_letters.c.status == "open")
-                    .group_by(dead_letters.c.kind)
-                ).all()
-            )
-            hits = dict(
-                conn.execute(
-                    select(signal_hits.c.signal, func.count()).group_by(signal_hits.c.signal)
-                ).all()
-            )
-            first, last = conn.execute(select(func.min(events.c.processed_at), func.max(events.c.processed_at))).one()
-            latencies = sorted(
-                conn.execute(select(verdicts.c.latency_ms).order_by(verdicts.c.event_pk.desc()).limit(10_000)).scalars()
-            )
-            pending = int(conn.execute(select(func.count()).select_from(inbox)).scalar() or 0)
-            suspended = int(
-                conn.execute(select(func.count()).select_from(accounts).where(accounts.c.status == "suspended")).scalar()
-                or 0
-            )
-        open_by_queue: dict[str, int] = {}
-        case_status: Counter[str] = Counter()
-        for status, queue, n in case_rows:
-            case_status[status] += n
-            if status == "open":
-                open_by_queue[queue or "-"] = n
-        return {
-            "events": {"total": sum(by_type.values()), "by_type": by_type},
-            "verdicts": by_verdict,
-            "signal_hits": hits,
-            "cases": {"by_status": dict(case_status), "open_by_queue": open_by_queue},
-            "actions": action_rows,
-            "accounts_suspended": suspended,
-            "inbox_pending": pending,
-            "dead_letters_open": {"total": sum(dead.values()), "by_kind": dead},
-            "latency_ms": _percentiles(latencies),
-            "first_processed_at": _utc(first).isoformat() if first else None,
-            "last_processed_at": _utc(last).isoformat() if last else None,
-        }
-
-    def iter_history(self, batch_size: int = 2000, since: datetime | None = None) -> Iterator[HistoryRecord]:
-        last_pk = 0
-        while True:
-            q = (
-                select(events.c.pk, events.c.key, events.c.type, events.c.payload, events.c.lang,
-                       verdicts.c.verdict, verdicts.c.actions, verdicts.c.rules)
-                .join(verdicts, verdicts.c.event_pk == events.c.pk)
-                .where(events.c.pk > last_pk)
-                .order_by(events.c.pk)
-                .limit(batch_size)
-            )
-            if since is not None:
-                q = q.where(events.c.occurred_at >= since)
-            with self.engine.connect() as conn:
-                rows = conn.execute(q).all()
-                if not rows:
-                    return
-                pks = [r.pk for r in rows]
-                hits: dict[int, list[dict[str, Any]]] = {}
-                for chunk in _chunks(pks):
-                    hq = select(signal_hits).where(signal_hits.c.event_pk.in_(chunk)).order_by(signal_hits.c.id)
-                    for h in conn.execute(hq).mappings():
-                        hits.setdefault(h["event_pk"], []).append(
-                            {
-                                "signal": h["signal"],
-                                "version": h["version"],
-                                "label": h["label"],
-                                "score": h["score"],
-                                "evidence": orjson.loads(h["evidence"]),
-                            }
-                        )
-            for r in rows:
-                yield HistoryRecord(
-                    event_key=r.key,
-                    event_type=r.type,
-                    payload=orjson.loads(r.payload),
-                    lang=r.lang,
-                    hits=hits.get(r.pk, []),
-                    verdict=r.verdict,
-                    actions=orjson.loads(r.actions),
-                    rules=[m.get("rule") for m in orjson.loads(r.rules)],
-                )
-            last_pk = rows[-1].pk
-
     # -- API keys ----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self.engine.begin() as conn:
@@ -682,28 +491,6 @@ class SqlStore(Store):
     def touch_api_key(self, key_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=_now()))
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    """A row as JSON-ready values (times as ISO 8601 UTC)."""
-    return {k: (_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
-
-
-def _case_dict(r: Any) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "subject": {"type": r["subject_type"], "id": r["subject_id"]},
-        "account_id": r["account_id"],
-        "status": r["status"],
-        "queue": r["queue"],
-        "priority": r["priority"],
-        "verdict": r["verdict"],
-        "labels": orjson.loads(r["labels"]),
-        "rules": orjson.loads(r["rules"]),
-        "event_count": r["event_count"],
-        "opened_at": _utc(r["opened_at"]).isoformat(),
-        "updated_at": _utc(r["updated_at"]).isoformat(),
-    }
 
 
 def _api_key(r: Any) -> ApiKey:
@@ -750,14 +537,6 @@ def _account_of(ev: Any) -> str | None:
     if ev.type == "report" and ev.target_type == "account":
         return ev.target_id
     return None
-
-
-def _percentiles(sorted_values: list[float]) -> dict[str, float | None]:
-    if not sorted_values:
-        return {"p50": None, "p99": None, "max": None, "n": 0}
-    n = len(sorted_values)
-    pick = lambda q: round(sorted_values[min(n - 1, int(q * n))], 3)  # noqa: E731
-    return {"p50": pick(0.50), "p99": pick(0.99), "max": round(sorted_values[-1], 3), "n": n}
 
 
 def open_store(url: str, migrate: bool = True) -> SqlStore:
