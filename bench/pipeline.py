@@ -18,7 +18,6 @@ import os
 import pstats
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -154,5 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    threading.current_thread().name = "bench"
     main()

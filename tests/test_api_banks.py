@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
+from pictures import synthetic_picture
 from seawall.api.app import create_app
 from seawall.api.auth import create_key
 from seawall.banks.index import hex_to_words
@@ -22,16 +23,7 @@ AT = "2015-06-01T10:00:00Z"
 
 
 def _picture(seed: int) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    img = Image.new("RGB", (640, 480), tuple(int(v) for v in rng.integers(0, 255, 3)))
-    d = ImageDraw.Draw(img)
-    for _ in range(14):
-        x0, y0 = rng.integers(-80, 600), rng.integers(-80, 440)
-        w, h = rng.integers(80, 320, 2)
-        box = [int(x0), int(y0), int(x0 + w), int(y0 + h)]
-        col = tuple(int(v) for v in rng.integers(0, 255, 3))
-        (d.ellipse if rng.random() < 0.5 else d.rectangle)(box, fill=col)
-    return img.filter(ImageFilter.GaussianBlur(3))
+    return synthetic_picture(seed, (640, 480), shapes=14, blur=3)
 
 
 def _dist(a: str, b: str) -> int:

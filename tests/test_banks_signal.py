@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 
+from pictures import synthetic_picture
 from seawall.banks.matcher import BankMatcher
 from seawall.banks.model import EntryIn
 from seawall.banks.store import BankStore
@@ -27,17 +27,7 @@ def normalizer() -> Normalizer:
 
 
 def _picture(seed: int = 0) -> Image.Image:
-    # overlapping shapes, slightly blurred: strong low-frequency structure, as PDQ likes photos
-    rng = np.random.default_rng(seed)
-    img = Image.new("RGB", (320, 240), tuple(int(v) for v in rng.integers(0, 255, 3)))
-    d = ImageDraw.Draw(img)
-    for _ in range(12):
-        x0, y0 = rng.integers(-40, 300), rng.integers(-40, 220)
-        w, h = rng.integers(40, 160, 2)
-        box = [int(x0), int(y0), int(x0 + w), int(y0 + h)]
-        col = tuple(int(v) for v in rng.integers(0, 255, 3))
-        (d.ellipse if rng.random() < 0.5 else d.rectangle)(box, fill=col)
-    return img.filter(ImageFilter.GaussianBlur(1.5))
+    return synthetic_picture(seed)
 
 
 def _save(img: Image.Image, path: Path, fmt: str = "JPEG", **kw) -> Path:  # noqa: ANN003

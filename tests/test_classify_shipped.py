@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from seawall.classify.cascade import Cascade, SecondStage, shared_cascade
-from seawall.classify.cli import COMMANDS, score
+from seawall.classify.cli import COMMANDS
 from seawall.classify.train import normalize_skeletons
 from seawall.events.model import PostEvent
 from seawall.normalize.item import Item

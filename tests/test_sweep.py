@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 import orjson
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
+from pictures import synthetic_picture
 from seawall.banks.cli import COMMANDS
 from seawall.banks.model import BankError, EntryIn
 from seawall.banks.store import BankStore
@@ -26,16 +26,7 @@ from seawall.storage.sql import open_store
 
 
 def _picture(seed: int) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    img = Image.new("RGB", (320, 240), tuple(int(v) for v in rng.integers(0, 255, 3)))
-    d = ImageDraw.Draw(img)
-    for _ in range(12):
-        x0, y0 = rng.integers(-40, 300), rng.integers(-40, 220)
-        w, h = rng.integers(40, 160, 2)
-        box = [int(x0), int(y0), int(x0 + w), int(y0 + h)]
-        col = tuple(int(v) for v in rng.integers(0, 255, 3))
-        (d.ellipse if rng.random() < 0.5 else d.rectangle)(box, fill=col)
-    return img.filter(ImageFilter.GaussianBlur(1.5))
+    return synthetic_picture(seed)
 
 
 def _post(pid: str, at: str, media: list[str] = (), **kw) -> dict:  # noqa: ANN003

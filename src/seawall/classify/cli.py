@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
-import numpy as np
 
 from seawall.classify.datasets import LABELS, default_data_dir
 

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from seawall.classify.account import aggregate, by_account, top_k_mean
-from seawall.classify.evaluate import breakdown, miss_at_fa, roc_auc, summarize
+from seawall.classify.evaluate import breakdown, miss_at_fa, roc_auc
 from seawall.classify.linear import LinearModel
 from seawall.classify.obfuscate import OBFUSCATORS
 from seawall.classify.train import Prepared, first_stage_scores, normalize_skeletons

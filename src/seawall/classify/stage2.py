@@ -19,7 +19,7 @@ import numpy as np
 
 from seawall.classify.calibrate import fit_platt, sigmoid
 from seawall.classify.cascade import SECOND_STAGE_FILE, SecondStage, embed
-from seawall.classify.evaluate import miss_at_fa, roc_auc
+from seawall.classify.evaluate import roc_auc
 from seawall.classify.linear import LinearModel
 from seawall.classify.train import Prepared, lbfgs
 

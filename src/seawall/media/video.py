@@ -9,6 +9,8 @@ cut. Frames below the quality floor (black, flat) are dropped: they would match 
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import os
 import tempfile
@@ -21,6 +23,7 @@ from seawall.media.decode import DEFAULT_MAX_BYTES, MediaError, read_media
 DEFAULT_MAX_FRAMES = 600  # at one frame a second: ten minutes of video
 
 
+@functools.cache  # a failed import is retried on every call otherwise, once per video per batch
 def vpdq_available() -> bool:
     try:
         import vpdq  # noqa: F401
