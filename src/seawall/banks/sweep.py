@@ -10,7 +10,7 @@ deployment's rules. For every event that matched, in one transaction per chunk:
 
 * the hits are stored in `signal_hits` (evidence carries `sweep`: the sweep's id);
 * a decision that warrants a case is merged into the subject's open case, or opens one, with the
-  store's own case and action logic (`SqlStore._open_cases_and_actions`), so a past post matched
+  store's own case and action logic (`SqlStore.add_findings`), so a past post matched
   by a removal rule gets the same case, queue, priority and idempotent `remove` action as a live
   one would;
 * the sweep's cursor (the last event pk done) and counters move forward.
@@ -270,8 +270,7 @@ class Sweeper:
         with self.store.engine.begin() as conn:
             opened = merged = created = 0
             if processed:
-                self.store._insert_hits(conn, processed, pks)
-                opened, merged, created = self.store._open_cases_and_actions(conn, processed, pks)
+                opened, merged, created = self.store.add_findings(conn, processed, pks)
             n = {"scanned": len(rows), "matched": len(processed), "cases_opened": opened,
                  "cases_merged": merged, "actions_created": created}
             conn.execute(

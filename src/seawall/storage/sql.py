@@ -89,6 +89,16 @@ class SqlStore(SqlReads, Store):
         summary.verdicts = dict(Counter(r.decision.verdict for r in stored))
         return summary
 
+    def add_findings(
+        self, conn: Connection, processed: Sequence[ProcessedEvent], pks: dict[str, int]
+    ) -> tuple[int, int, int]:
+        """New signal hits on events stored earlier (a retroactive sweep): store the hits and open or
+        merge cases and actions exactly as `commit_batch` would, inside the caller's transaction
+        (so the caller's own progress is committed with them). Returns (opened, merged, actions)."""
+        stored = list(processed)
+        self._insert_hits(conn, stored, pks)
+        return self._open_cases_and_actions(conn, stored, pks)
+
     def _insert_events(self, conn: Connection, batch: list[ProcessedEvent]) -> dict[str, int]:
         now = _now()
         rows = []
