@@ -35,7 +35,7 @@ def _decided(item: Item, verdict: str = "allow", actions=(), queue=None, priorit
 
 
 def test_migrations_create_exactly_the_declared_schema(store):
-    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    assert migrate.current_revisions(store.engine) == migrate.head_revisions()
     tables = set(inspect(store.engine).get_table_names()) - {"alembic_version"}
     assert tables == set(metadata.tables)
 
