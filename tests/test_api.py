@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -162,7 +164,7 @@ def test_every_route_is_guarded_or_deliberately_public(client):
 def test_role_matrix(client, keys, method, path):
     """Every protected endpoint with no key, a bad key, and every role."""
     allowed = ENDPOINT_ROLES[(method, path)]
-    path = path.replace("{case_id}", "1")
+    path = re.sub(r"\{[^}]+\}", "1", path)  # every path parameter: an id that may or may not exist
     assert client.request(method, path).status_code == 401
     assert client.request(method, path, headers=auth("sw_000000000000_nope")).status_code == 401
     assert client.request(method, path, headers=auth("garbage")).status_code == 401

@@ -11,6 +11,7 @@ from typing import Any
 import click
 import orjson
 
+from seawall.api.auth import ROLES
 from seawall.config import ConfigError, Settings, load_settings
 
 FORMAT_CHOICE = click.Choice(["seawall", "twitter-v1", "mastodon", "atproto"])
@@ -106,6 +107,13 @@ def _replay_demo(runtime, settings: Settings) -> None:  # noqa: ANN001
         {k: summary[k] for k in ("lines", "accepted", "duplicates", "rejected", "verdicts")}).decode(), err=True)
 
 
+def _audit(store, action: str, target: str, details: dict[str, Any] | None = None) -> None:  # noqa: ANN001
+    from seawall.audit import record_store
+    from seawall.audit.cli import cli_actor
+
+    record_store(store, actor=cli_actor(), action=action, target=target, details=details)
+
+
 def _redact(url: str) -> str:
     # A database password must never reach a log line.
     if "@" in url and "://" in url:
@@ -187,7 +195,10 @@ def deadletter_replay(ctx: click.Context, ids: tuple[int, ...]) -> None:
     from seawall.deadletter import replay_dead_letters
 
     settings = _settings(ctx)
-    _emit(replay_dead_letters(_pipeline(settings, _store(settings)), list(ids) or None))
+    store = _store(settings)
+    result = replay_dead_letters(_pipeline(settings, store), list(ids) or None)
+    _audit(store, "deadletter.replay", "deadletters", {"ids": list(ids) or "all open", "result": result})
+    _emit(result)
 
 
 @deadletter.command("discard")
@@ -195,7 +206,9 @@ def deadletter_replay(ctx: click.Context, ids: tuple[int, ...]) -> None:
 @click.pass_context
 def deadletter_discard(ctx: click.Context, ids: tuple[int, ...]) -> None:
     """Mark dead letters as discarded (kept for the record, no longer open)."""
-    _store(_settings(ctx)).mark_dead_letters(list(ids), "discarded")
+    store = _store(_settings(ctx))
+    store.mark_dead_letters(list(ids), "discarded")
+    _audit(store, "deadletter.discard", "deadletters", {"ids": list(ids)})
     click.echo(f"discarded {len(ids)}", err=True)
 
 
@@ -247,14 +260,17 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--role", required=True, type=click.Choice(["admin", "ingest", "reviewer", "flagger", "auditor"]))
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
 @click.option("--name", default="", help="Who or what holds the key.")
 @click.pass_context
 def keys_create(ctx: click.Context, role: str, name: str) -> None:
     """Create a key and print it once (only its hash is stored)."""
     from seawall.api.auth import create_key
 
-    click.echo(create_key(_store(_settings(ctx)), role, name))
+    store = _store(_settings(ctx))
+    full = create_key(store, role, name)
+    _audit(store, "key.create", f"key:{full[3:15]}", {"role": role, "name": name})
+    click.echo(full)
 
 
 @keys.command("list")
@@ -268,8 +284,10 @@ def keys_list(ctx: click.Context) -> None:
 @click.argument("key_id")
 @click.pass_context
 def keys_revoke(ctx: click.Context, key_id: str) -> None:
-    if not _store(_settings(ctx)).revoke_api_key(key_id):
+    store = _store(_settings(ctx))
+    if not store.revoke_api_key(key_id):
         raise click.ClickException(f"no active key with id {key_id!r}")
+    _audit(store, "key.revoke", f"key:{key_id}")
     click.echo(f"revoked {key_id}", err=True)
 
 
@@ -308,10 +326,11 @@ def migrate(ctx: click.Context) -> None:
 
 def _register_plugins() -> None:
     # Commands that live beside the code they drive (training and evaluation of the classifiers).
+    from seawall.audit.cli import COMMANDS as audit_commands
     from seawall.banks.cli import COMMANDS as bank_commands
     from seawall.classify.cli import COMMANDS as classify_commands
 
-    for command in (*classify_commands, *bank_commands):
+    for command in (*classify_commands, *bank_commands, *audit_commands):
         main.add_command(command)
 
 

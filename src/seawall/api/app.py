@@ -21,6 +21,8 @@ from seawall.ingest.intake import FORMATS, Intake, IntakeResult, decode_json_lin
 from seawall.events import EventError
 from seawall.storage.base import ApiKey
 from seawall.deadletter import replay_dead_letters
+from seawall.audit import record_store
+from seawall.audit.api import actor_of
 
 log = logging.getLogger("seawall.api")
 
@@ -166,6 +168,8 @@ def create_app(runtime: Embedded) -> FastAPI:
         case = store.get_case(case_id)
         if case is None:
             return _error(404, f"no case with id {case_id}", "case_id")
+        # The response carries content: a view of content is audited.
+        record_store(store, actor=actor_of(key), action="case.view", target=f"case:{case_id}")
         return JSONResponse(case)
 
     @app.get("/v1/stats", tags=["operations"])
@@ -188,7 +192,10 @@ def create_app(runtime: Embedded) -> FastAPI:
         ids: list[int] | None = Query(None, description="Replay only these ids (default: all open)"),
         key: ApiKey = Depends(caller),
     ) -> dict[str, Any]:
-        return replay_dead_letters(runtime.pipeline, ids)
+        result = replay_dead_letters(runtime.pipeline, ids)
+        record_store(store, actor=actor_of(key), action="deadletter.replay", target="deadletters",
+                     details={"ids": ids or "all open", "result": result})
+        return result
 
     @app.get("/v1/keys", tags=["operations"])
     def get_keys(key: ApiKey = Depends(caller)) -> dict[str, Any]:
@@ -218,6 +225,11 @@ def create_app(runtime: Embedded) -> FastAPI:
         """Prometheus metrics. Public by design: counts only, no content."""
         runtime.metrics.inbox.set(store.inbox_size())
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    from seawall.api.routers import feature_routers
+
+    for make_router in feature_routers():
+        app.include_router(make_router(runtime, caller))
 
     _check_routes(app)
     return app

@@ -42,6 +42,8 @@ ENDPOINT_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/deadletters"): frozenset({"admin", "auditor"}),
     ("POST", "/v1/deadletters/replay"): frozenset({"admin"}),
     ("GET", "/v1/keys"): frozenset({"admin", "auditor"}),
+    ("GET", "/v1/audit"): frozenset({"admin", "auditor"}),
+    ("GET", "/v1/audit/verify"): frozenset({"admin", "auditor"}),
 }
 
 _PREFIX = "sw_"

@@ -34,6 +34,15 @@ def _bank_store(ctx: click.Context):  # noqa: ANN202
     return BankStore(store.engine)
 
 
+def _audit(bank_store: Any, action: str, target: str, details: dict[str, Any]) -> None:
+    # Bank changes alter what gets removed: they are setting changes, audited like key changes.
+    from seawall.audit import record
+    from seawall.audit.cli import cli_actor
+
+    with bank_store.engine.begin() as conn:
+        record(conn, actor=cli_actor(), action=action, target=target, details=details)
+
+
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -65,6 +74,7 @@ def bank_create(ctx: click.Context, name: str, label: str, kind: str, source: st
                                          pdq_threshold=pdq_threshold, description=description, tags=tags)
     except BankError as exc:
         raise _fail(exc) from None
+    _audit(_bank_store(ctx), "bank.create", f"bank:{name}", b.as_dict())
     _emit(b.as_dict())
 
 
@@ -100,10 +110,12 @@ def bank_import(ctx: click.Context, name: str, file: Path, fmt: str | None) -> N
     data = file.read_bytes()
     if file.suffix == ".gz":
         data = gzip.decompress(data)
+    store = _bank_store(ctx)
     try:
-        report = import_entries(_bank_store(ctx), name, data, fmt or guess_format(file.name))
+        report = import_entries(store, name, data, fmt or guess_format(file.name))
     except BankError as exc:
         raise _fail(exc) from None
+    _audit(store, "bank.import", f"bank:{name}", {"file": file.name, "added": report.as_dict().get("added")})
     _emit(report.as_dict())
 
 
@@ -170,9 +182,11 @@ def bank_add(ctx: click.Context, name: str, kind: str | None, files: tuple[Path,
                 entries.append(EntryIn.make("pdq", h.pdq, tags=list(tags), note=note or f.name))
         if not entries:
             raise click.UsageError("nothing to add: give VALUES with --kind, or --file")
-        ids, dups = _bank_store(ctx).add_entries(name, entries)
+        store = _bank_store(ctx)
+        ids, dups = store.add_entries(name, entries)
     except (BankError, MediaError) as exc:
         raise _fail(exc) from None
+    _audit(store, "bank.add", f"bank:{name}", {"ids": ids, "duplicates": dups})
     _emit({"bank": name, "added": len(ids), "duplicates": dups, "ids": ids})
 
 
@@ -193,6 +207,7 @@ def bank_disable(ctx: click.Context, name: str, entry_ids: tuple[int, ...], quar
             if quarantine:
                 raise click.UsageError("--quarantine applies to entries (--entry ID)")
             store.set_bank_enabled(name, enable)
+            _audit(store, "bank.enable" if enable else "bank.disable", f"bank:{name}", {"enabled": enable})
             _emit({"bank": name, "enabled": enable})
             return
         foreign = [i for i in entry_ids if (e := store.entry(i)) is None or e.bank_id != b.id]
@@ -202,6 +217,7 @@ def bank_disable(ctx: click.Context, name: str, entry_ids: tuple[int, ...], quar
         n = store.set_entry_status(list(entry_ids), status)
     except BankError as exc:
         raise _fail(exc) from None
+    _audit(store, "bank.entries", f"bank:{name}", {"entries": list(entry_ids), "status": status, "changed": n})
     _emit({"bank": name, "entries": list(entry_ids), "status": status, "changed": n})
 
 
