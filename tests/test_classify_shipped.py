@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from seawall.classify.cascade import Cascade, SecondStage, shared_cascade
+from seawall.classify.cascade import Cascade, shared_cascade
 from seawall.classify.cli import COMMANDS
 from seawall.classify.train import normalize_skeletons
 from seawall.events.model import PostEvent
@@ -124,12 +124,33 @@ def test_score_cli(tmp_path):
     assert "rejected" in res.stderr
 
 
-def test_second_stage_routing_is_capped(cascade, monkeypatch):
-    k = len(cascade.labels)
-    head = SecondStage(list(cascade.labels), np.zeros((5, k)), np.zeros(k), np.tile([1.0, 0.0], (k, 1)),
-                       {"band": [0.0, 1.0], "version": "t"})
+def test_second_stage_routing_is_capped(cascade):
+    from seawall.classify.wordcnn import WordCNN
+
+    # A head that answers 0.5 whatever it reads (all weights zero), on the threat label only.
+    head = WordCNN(["threat"], np.zeros((2**10 + 1, 4), np.float32), np.zeros((3, 4, 3), np.float32),
+                   np.zeros(3, np.float32), np.zeros((1, 3), np.float32), np.zeros(1), np.zeros((1, 3)),
+                   {"band": [0.0, 1.0], "bits": 10, "version": "t"})
     c = Cascade(cascade.first, head, use_second=True, max_share=0.25)
-    monkeypatch.setattr("seawall.classify.cascade.embed", lambda texts: np.zeros((len(texts), 4)))
     res = c.score(normalize_skeletons(CLEAR_THREATS + CLEAR_BENIGN + ["hello"] * 2))
     assert (res.stage == 2).sum() == 3  # ceil(0.25 * 12)
-    assert np.allclose(res.scores[res.stage == 2], 0.5)
+    j = c.labels.index("threat")
+    assert np.allclose(res.scores[res.stage == 2, j], 0.5)
+    # labels the head does not score keep their stage-1 probabilities
+    k = c.labels.index("extremism")
+    p1 = cascade.score(normalize_skeletons(CLEAR_THREATS + CLEAR_BENIGN + ["hello"] * 2)).scores
+    assert np.allclose(res.scores[:, k], p1[:, k])
+
+
+def test_links_are_not_read_by_the_classifiers(cascade):
+    # Full links were a collection artifact of the pro-ISIS training tweets; the classifiers skip
+    # them (link targets are the linkdomain and hashbank signals' business).
+    plain = ["The weather in Leeds is lovely today", "Three hours of meetings and nothing decided"]
+    linked = [plain[0] + " https://www.bbc.co.uk/news/world-21846", plain[1] + " www.github.com/someone/x"]
+    a = cascade.score(normalize_skeletons(plain)).scores
+    b = cascade.score(normalize_skeletons(linked)).scores
+    assert np.allclose(a, b)
+    assert b[:, cascade.labels.index("extremism")].max() < 0.5
+    # the signal reads the same URL-free skeleton
+    sig = ClassifierSignal(ClassifierSettings(second_stage=False, min_score=0.5))
+    assert sig.evaluate(_items(linked)) == [[], []]

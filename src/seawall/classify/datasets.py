@@ -147,8 +147,13 @@ def arabic_sets(d: Path) -> Iterator[Row]:
     for lang in ("ar", "en", "fr"):
         for r in _csv(d / "arabic" / f"mlma_{lang}.csv"):
             s = r["sentiment"]
+            # MLMA's closest thing to a threat label: hostility type "fearful" (the tweet spreads fear
+            # of a group) and annotators who reported fear on reading it. Neither marks a violent
+            # threat (see the model card); they are reported as proxies, never trained on.
             yield Row(r["tweet"], {"extremism": 0}, _text_group(r["tweet"]), lang, f"mlma_{lang}",
-                      extra={"offensive": int(s != "normal"), "hate": int("hateful" in s)})
+                      extra={"offensive": int(s != "normal"), "hate": int("hateful" in s),
+                             "fearful": int("fearful" in s),
+                             "annotator_fear": int("fear" in r.get("annotator_sentiment", "").split("_"))})
 
 
 def general_negatives(d: Path) -> Iterator[Row]:

@@ -176,6 +176,9 @@ class HashingFeaturizer:
                 ok = wdoc[: len(ws) - n + 1] == wdoc[n - 1 :]
                 add(l[ok].astype(np.int64), r[ok].astype(np.int64), 2000 + n, 1)
 
+        if not docs_parts:  # no n-gram at all (e.g. only empty texts and a word-only featurizer)
+            e = np.zeros(0, np.int32)
+            return Features(n_docs, e, e, np.zeros(0, np.float32))
         doc = np.concatenate(docs_parts)
         idx = np.concatenate(idx_parts)
         sign = np.concatenate(w_parts)

@@ -43,6 +43,14 @@ class LinearModel:
     def version(self) -> str:
         return str(self.meta.get("version", "0"))
 
+    def fingerprint(self) -> str:
+        """A digest of the stored weights: a stage-2 head records the stage 1 it was fitted to."""
+        import hashlib
+
+        h = hashlib.sha256(self.weights.astype(np.float16).tobytes())
+        h.update(self.bias.astype(np.float32).tobytes())
+        return h.hexdigest()[:16]
+
     def raw(self, f: Features) -> np.ndarray:
         return dot(f, self.weights) + self.bias
 

