@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 T0 = datetime(2024, 3, 1, 6, 0, tzinfo=timezone.utc)
 RELEASE = "baqiya wa tatamadad! the new release is out, download before it is removed https://mega.nz/file/R{n}"
 # Scored by the shipped extremism classifier between its queue threshold (0.9) and 0.5.
-BORDERLINE = "brothers, spread the message of the dawla"
+BORDERLINE = "support the brothers"
 
 
 def iso(minutes: float) -> str:

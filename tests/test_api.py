@@ -177,6 +177,46 @@ def test_role_matrix(client, keys, method, path):
             assert role in r.json()["error"]["reason"]
 
 
+def test_role_matrix_sessions(client, runtime):
+    """Every protected endpoint with a logged-in person of every people role (a browser session
+    with its CSRF token); machines' `ingest` role has no people."""
+    from fastapi.testclient import TestClient
+
+    from seawall.review.people import add_user
+    from seawall.review.settings import PEOPLE_ROLES
+
+    runtime.settings.review.scrypt_log_n = 10
+    password = "role matrix password"
+
+    def login(role: str) -> TestClient:
+        browser = TestClient(client.app)
+        r = browser.post("/v1/login", json={"username": f"person-{role}", "password": password})
+        assert r.status_code == 200, r.text
+        browser.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return browser
+
+    for role in PEOPLE_ROLES:
+        add_user(runtime.store, f"person-{role}", role, password, log_n=10)
+    browsers = {role: login(role) for role in PEOPLE_ROLES}
+    for method, template in sorted(ENDPOINT_ROLES):
+        allowed = ENDPOINT_ROLES[(method, template)]
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        for role in PEOPLE_ROLES:
+            browser = login(role) if template == "/v1/logout" else browsers[role]
+            r = browser.request(method, path, json=[])
+            if role in allowed:
+                assert r.status_code not in (401, 403), (role, method, template, r.text)
+            else:
+                assert r.status_code == 403, (role, method, template, r.text)
+                assert role in r.json()["error"]["reason"]
+    # A cookie that is no session, and a session's state change without its CSRF token.
+    stranger = TestClient(client.app, cookies={"seawall_session": "forged"})
+    assert stranger.get("/v1/stats").status_code == 401
+    no_csrf = TestClient(client.app, cookies=dict(browsers["admin"].cookies))
+    r = no_csrf.post("/v1/deadletters/replay")
+    assert r.status_code == 403 and "CSRF" in r.json()["error"]["reason"]
+
+
 def test_revoked_key_is_refused(client, runtime, keys):
     key_id = keys["admin"][3:15]
     assert runtime.store.revoke_api_key(key_id)

@@ -1,6 +1,7 @@
 """The review console in a real browser (Playwright driving Debian's chromium) against a real
 `seawall run` on a loopback port with SQLite: a reviewer's day, the two-person rule, CSRF and
-roles. Screenshots for docs/review.md are written to docs/screenshots/."""
+roles. With SEAWALL_SCREENSHOTS=docs/screenshots the screenshots of docs/review.md are refreshed;
+otherwise they go to a temporary folder, so a test run never rewrites the docs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.g
                                 reason="chromium not installed (apt-get install chromium; .ci/run does)")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("SEAWALL_SCREENSHOTS") or tempfile.mkdtemp(prefix="seawall-shots-"))
 SEAWALL = str(Path(sys.executable).with_name("seawall"))
 PASSWORD = "a long test password"
 PEOPLE = {"rita": "reviewer", "otto": "reviewer", "sena": "senior_reviewer", "audrey": "auditor"}

@@ -1,5 +1,6 @@
 """The pipeline end to end on both databases: replay, bad lines, idempotency, failure isolation,
-shadow rules and backtests."""
+shadow rules and backtests. The key end-to-end tests also run on the scaled deployment (a Redis
+stream and a stream worker, on PostgreSQL) through the `deployment` fixture."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from seawall.pipeline.pipeline import Pipeline
 from seawall.pipeline.replay import replay_stream
 from seawall.signals.base import Signal
 from seawall.storage.sql import open_store
+
+from scale_support import broker_url, redis_server_url, replay_via_stream  # noqa: F401 (fixtures)
 
 
 def lines(*objs) -> io.BytesIO:
@@ -36,7 +39,19 @@ def pipeline(settings):
     store.close()
 
 
-def test_replay_reports_every_line_and_never_stops(pipeline):
+@pytest.fixture(params=["embedded", "redis"])
+def deployment(request, settings):
+    """How a replay travels: in process (the embedded default), or validated onto a Redis stream and
+    processed by a stream worker (the scaled deployment: Redis + PostgreSQL)."""
+    if request.param == "embedded":
+        return replay_stream
+    if not settings.database_url.startswith("postgres"):
+        pytest.skip("the scaled deployment runs on PostgreSQL")
+    broker = request.getfixturevalue("broker_url")
+    return lambda pipeline, stream, **kw: replay_via_stream(pipeline, stream, broker, **kw)
+
+
+def test_replay_reports_every_line_and_never_stops(pipeline, deployment):
     stream = lines(
         ACCOUNT, GOOD,
         b"{not json",
@@ -48,7 +63,7 @@ def test_replay_reports_every_line_and_never_stops(pipeline):
         GOOD,  # duplicate id
         LOCKER, THREAT,
     )
-    s = replay_stream(pipeline, stream)
+    s = deployment(pipeline, stream)
     assert s["lines"] == 11
     assert s["rejected"] == 6
     assert s["accepted"] == 4 and s["duplicates"] == 1
@@ -61,8 +76,8 @@ def test_replay_reports_every_line_and_never_stops(pipeline):
     assert s["verdicts"].get("allow") == 2  # the account and the ordinary post
 
 
-def test_obfuscated_threat_and_locker_propaganda_are_caught(pipeline):
-    replay_stream(pipeline, lines(ACCOUNT, GOOD, LOCKER, THREAT))
+def test_obfuscated_threat_and_locker_propaganda_are_caught(pipeline, deployment):
+    deployment(pipeline, lines(ACCOUNT, GOOD, LOCKER, THREAT))
     cases = {c["subject"]["id"]: c for c in pipeline.store.list_cases(status=None)}
     assert set(cases) == {"p2", "p3"}
     assert cases["p3"]["queue"] == "threats"
@@ -73,10 +88,10 @@ def test_obfuscated_threat_and_locker_propaganda_are_caught(pipeline):
     assert evidence  # the reviewer sees which words matched
 
 
-def test_replaying_the_same_file_twice_changes_nothing(pipeline):
-    first = replay_stream(pipeline, lines(ACCOUNT, GOOD, LOCKER, THREAT))
+def test_replaying_the_same_file_twice_changes_nothing(pipeline, deployment):
+    first = deployment(pipeline, lines(ACCOUNT, GOOD, LOCKER, THREAT))
     stats = pipeline.store.stats()
-    second = replay_stream(pipeline, lines(ACCOUNT, GOOD, LOCKER, THREAT))
+    second = deployment(pipeline, lines(ACCOUNT, GOOD, LOCKER, THREAT))
     assert second["accepted"] == 0 and second["duplicates"] == first["accepted"]
     after = pipeline.store.stats()
     for key in ("events", "verdicts", "cases", "actions"):
@@ -93,10 +108,10 @@ class Exploding(Signal):
         return [[] for _ in items]
 
 
-def test_a_poison_event_goes_to_dead_letters_and_its_batch_survives(pipeline):
+def test_a_poison_event_goes_to_dead_letters_and_its_batch_survives(pipeline, deployment):
     pipeline.signals.append(Exploding())
     poison = {**GOOD, "id": "boom", "text": "please explode"}
-    s = replay_stream(pipeline, lines(ACCOUNT, GOOD, poison, THREAT))
+    s = deployment(pipeline, lines(ACCOUNT, GOOD, poison, THREAT))
     assert s["failed"] == 1 and s["accepted"] == 3
     [letter] = pipeline.store.list_dead_letters(kind="failed")
     assert "RuntimeError: signal bug" in letter.reason

@@ -342,6 +342,8 @@ def default_engine() -> PolicyEngine:
             "classifier": {"threat", "extremism"},
             "targets": {"person", "organisation", "group", "place"},
             "hashbank": None,
+            "campaign": {"campaign", "coordinated", "crisis"},
+            "account_link": {"returning_account"},
         },
     )
 

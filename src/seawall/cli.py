@@ -66,8 +66,12 @@ def main(ctx: click.Context, database: str | None, verbose: bool) -> None:
 @click.option("--host", default=None, help="Address to serve on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port to serve on (default 8700).")
 @click.option("--demo/--no-demo", default=False, help="Generate (once) and replay the demo stream on start.")
+@click.option("--broker", default=None,
+              help="Scale-out: accept events onto this Redis stream (redis://HOST:PORT/DB) for `seawall worker`s.")
+@click.option("--max-backlog", default=None, type=click.IntRange(1), help="With --broker: answer 503 above this backlog.")
 @click.pass_context
-def run(ctx: click.Context, host: str | None, port: int | None, demo: bool) -> None:
+def run(ctx: click.Context, host: str | None, port: int | None, demo: bool, broker: str | None,
+        max_backlog: int | None) -> None:
     """Serve the HTTP API and process events (embedded: one process, SQLite)."""
     import uvicorn
 
@@ -78,7 +82,12 @@ def run(ctx: click.Context, host: str | None, port: int | None, demo: bool) -> N
     host = host or settings.server.host
     port = port or settings.server.port
     try:
-        runtime = Embedded(settings)
+        if broker:
+            from seawall.scale.runtime import BrokerRuntime
+
+            runtime = BrokerRuntime(settings, broker, max_backlog=max_backlog)
+        else:
+            runtime = Embedded(settings)
     except Exception as exc:  # configuration and rules errors: say what, not a traceback
         raise click.ClickException(f"cannot start: {exc}") from None
     from seawall.pipeline.pipeline import tune_gc
@@ -128,8 +137,13 @@ def _redact(url: str) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=FORMAT_CHOICE, default="seawall", show_default=True, help="Input format.")
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--broker", default=None,
+              help="Scale-out: put the events on this Redis stream (redis://HOST:PORT/DB) for `seawall worker`s "
+                   "instead of processing them here; waits while the backlog is over --max-backlog.")
+@click.option("--max-backlog", default=None, type=click.IntRange(1), help="With --broker: the backlog bound.")
 @click.pass_context
-def replay(ctx: click.Context, file: Path, fmt: str, batch_size: int) -> None:
+def replay(ctx: click.Context, file: Path, fmt: str, batch_size: int, broker: str | None,
+           max_backlog: int | None) -> None:
     """Replay a JSONL file (optionally .gz) of events; print a JSON summary."""
     from seawall.pipeline.replay import replay_file
 
@@ -137,6 +151,11 @@ def replay(ctx: click.Context, file: Path, fmt: str, batch_size: int) -> None:
 
     settings = _settings(ctx)
     store = _store(settings)
+    if broker:
+        from seawall.scale.cli import enqueue_file_command
+
+        _emit(enqueue_file_command(broker, store, file, fmt, batch_size, max_backlog))
+        return
     pipeline = _pipeline(settings, store)
     tune_gc()
     summary = replay_file(pipeline, file, fmt, batch_size)
@@ -145,10 +164,15 @@ def replay(ctx: click.Context, file: Path, fmt: str, batch_size: int) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--broker", default=None, help="Scale-out: add the Redis stream's throughput, lag and pending.")
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
+def stats(ctx: click.Context, as_json: bool, broker: str | None) -> None:
     """What has been processed: events, verdicts, cases, actions, dead letters, latency."""
     s = _store(_settings(ctx)).stats()
+    if broker:
+        from seawall.scale.cli import broker_stats_for
+
+        s["broker"] = broker_stats_for(broker)
     if as_json:
         _emit(s)
         return
@@ -160,6 +184,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"dead letters:  {s['dead_letters_open']}")
     click.echo(f"inbox pending: {s['inbox_pending']}")
     click.echo(f"latency ms:    {s['latency_ms']}")
+    if broker:
+        b = s["broker"]
+        click.echo(f"broker:        backlog {b['backlog']} (lag {b['lag']}, pending {b['pending']}), "
+                   f"{b['throughput_events_per_s']['last_60s']} events/s over 60 s, workers {b['workers_alive']}")
 
 
 @main.group()
@@ -329,12 +357,41 @@ def _register_plugins() -> None:
     from seawall.audit.cli import COMMANDS as audit_commands
     from seawall.banks.cli import COMMANDS as bank_commands
     from seawall.classify.cli import COMMANDS as classify_commands
+    from seawall.scale.cli import COMMANDS as scale_commands
 
     for command in (*classify_commands, *bank_commands, *audit_commands):
+        main.add_command(command)
+    for command in scale_commands:
+        main.add_command(command)
+    from seawall.actions.cli import COMMANDS as actions_commands
+
+    for command in actions_commands:
+        main.add_command(command)
+    from seawall.campaigns.cli import COMMANDS as campaign_commands  # seawall campaign, seawall crisis
+
+    for command in campaign_commands:
+        main.add_command(command)
+    from seawall.linking.cli import COMMANDS as linking_commands  # seawall link, link-eval
+
+    for command in linking_commands:
+        main.add_command(command)
+    from seawall.simulate.cli import BENCH_COMMANDS as bench_commands, COMMANDS as simulate_commands
+
+    for command in simulate_commands:
+        main.add_command(command)
+    for command in bench_commands:  # `seawall bench exposure`, beside the banks' `seawall bench match`
+        main.commands["bench"].add_command(command)  # type: ignore[attr-defined]
+
+
+def _register_review() -> None:
+    from seawall.review.cli import COMMANDS as review_commands
+
+    for command in review_commands:
         main.add_command(command)
 
 
 _register_plugins()
+_register_review()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

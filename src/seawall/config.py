@@ -14,6 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from seawall.review.settings import ReviewSettings
+from seawall.actions.settings import ActionsSettings
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
 
@@ -48,6 +51,8 @@ class Settings(BaseModel):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     # Per-signal settings, by signal name, validated by each signal's own Settings model.
     signals: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)  # queues, SLA, two-person rule, exposure
+    actions: ActionsSettings = Field(default_factory=ActionsSettings)  # platform adapter, outbox, evidence
 
     @property
     def database_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from seawall.actions.dispatcher import DispatcherThread, dispatcher_from_settings
 from seawall.config import Settings
 from seawall.metrics import Metrics
 from seawall.normalize.item import Item
@@ -20,12 +21,19 @@ class Embedded:
         self.metrics = Metrics()
         self.pipeline = Pipeline.from_settings(settings, self.store, self.metrics)
         self.worker = InboxWorker(self.pipeline, batch_size=settings.pipeline.batch_size)
+        # Delivers actions to the platform when an adapter is configured ([actions.webhook]).
+        dispatcher = dispatcher_from_settings(settings.actions, self.store.engine)  # type: ignore[attr-defined]
+        self.dispatcher = DispatcherThread(dispatcher) if dispatcher else None
 
     def start(self) -> None:
         self.worker.start()
+        if self.dispatcher:
+            self.dispatcher.start()
 
     def stop(self) -> None:
         self.worker.stop()
+        if self.dispatcher:
+            self.dispatcher.stop()
 
     def submit(self, items: Sequence[Item], source: str) -> tuple[int, int]:
         """Durably accept validated events; returns (accepted, duplicates)."""

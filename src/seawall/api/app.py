@@ -21,6 +21,8 @@ from seawall.ingest.intake import FORMATS, Intake, IntakeResult, decode_json_lin
 from seawall.events import EventError
 from seawall.storage.base import ApiKey
 from seawall.deadletter import replay_dead_letters
+from seawall.review.people import CSRF_HEADER, SESSION_COOKIE, SessionError, session_principal
+from seawall.scale.enqueue import Backpressure
 from seawall.audit import record_store
 from seawall.audit.api import actor_of
 
@@ -64,12 +66,27 @@ def create_app(runtime: Embedded) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"error": {"field": None, "reason": exc.reason}}, status_code=exc.status, headers=headers)
 
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(_: Request, exc: OverflowError) -> JSONResponse:
+        # An id, offset or count beyond what the database stores (found by the OpenAPI fuzz,
+        # tests/test_api_fuzz.py): the caller's mistake, not a server error.
+        return _error(422, "a number in the request is out of range (at most 9223372036854775807)")
+
     def caller(
         request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(BEARER)
     ) -> ApiKey:
         route = request.scope.get("route")
         path = getattr(route, "path", request.url.path)
         presented = bearer.credentials if bearer is not None else request.headers.get("x-api-key")
+        if presented is None and SESSION_COOKIE in request.cookies:
+            # A person's browser session (seawall.review.people): CSRF-checked on state changes.
+            try:
+                person = session_principal(store, request.cookies[SESSION_COOKIE], runtime.settings.review,
+                                           request.method, request.headers.get(CSRF_HEADER))
+            except SessionError as exc:
+                raise AuthError(exc.status, exc.reason) from None
+            authorize(person, request.method, path)  # type: ignore[arg-type]
+            return person  # type: ignore[return-value]
         key = authenticate(store, presented)
         authorize(key, request.method, path)
         # Record use at most once a minute per key: a write per request would contend with the
@@ -124,7 +141,14 @@ def create_app(runtime: Embedded) -> FastAPI:
         if result.rejected:
             store.add_dead_letters(result.rejected)
             runtime.metrics.rejected.labels(source.split(":", 1)[0]).inc(len(result.rejected))
-        accepted, duplicates = runtime.submit(result.items, source) if result.items else (0, 0)
+        try:
+            accepted, duplicates = runtime.submit(result.items, source) if result.items else (0, 0)
+        except Backpressure as exc:  # --broker: workers are behind or the broker is away; nothing kept
+            return JSONResponse(
+                {"error": {"field": None, "reason": f"{exc.reason}; nothing was accepted, retry later"},
+                 "retry_after": exc.retry_after},
+                status_code=503, headers={"Retry-After": str(exc.retry_after)},
+            )
         rejected = [
             {"index": d.line_no, "field": d.field, "reason": d.reason} for d in result.rejected
         ]

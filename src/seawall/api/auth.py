@@ -15,14 +15,21 @@ from datetime import datetime, timezone
 
 from seawall.storage.base import ApiKey, Store
 
-ROLES = ("admin", "ingest", "reviewer", "flagger", "auditor")
+ROLES = ("admin", "ingest", "reviewer", "senior_reviewer", "security", "flagger", "auditor")
 ROLE_HELP = {
     "admin": "everything, including dead-letter replay and key management",
-    "ingest": "a platform's firehose: submit events",
-    "reviewer": "read cases and statistics",
-    "flagger": "a trusted flagger or referral unit: submit reports",
-    "auditor": "read-only: cases, statistics, dead letters, keys",
+    "ingest": "a platform's firehose: submit events and appeals",
+    "reviewer": "work review queues: claim, view, decide, add notes, resolve appeals",
+    "senior_reviewer": "a reviewer who also confirms two-person decisions and works the security queues",
+    "security": "the security / law-enforcement queues; confirms two-person decisions",
+    "flagger": "a trusted flagger or referral unit: submit reports and appeals",
+    "auditor": "read-only: cases, queues, statistics, dead letters, keys, the audit log",
 }
+# Review (seawall.review): people log in; machines use keys. Who may do what, by group.
+_REVIEW = frozenset({"admin", "reviewer", "senior_reviewer", "security"})
+_REVIEW_READ = _REVIEW | {"auditor"}
+_CONFIRM = frozenset({"admin", "senior_reviewer", "security"})
+_PEOPLE = frozenset({"admin", "reviewer", "senior_reviewer", "security", "flagger", "auditor"})
 # Deliberately unauthenticated: probes, metrics (counts only) and the API's own documentation.
 PUBLIC = {
     ("GET", "/healthz"),
@@ -32,18 +39,49 @@ PUBLIC = {
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
+    # People get a session here; the console's page and its static files hold no data.
+    ("POST", "/v1/login"),
+    ("GET", "/console"),
+    ("GET", "/console/static/{name}"),
 }
 ENDPOINT_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/events"): frozenset({"admin", "ingest"}),
     ("POST", "/v1/reports"): frozenset({"admin", "ingest", "flagger"}),
-    ("GET", "/v1/cases"): frozenset({"admin", "reviewer", "auditor"}),
-    ("GET", "/v1/cases/{case_id}"): frozenset({"admin", "reviewer", "auditor"}),
-    ("GET", "/v1/stats"): frozenset({"admin", "reviewer", "auditor"}),
+    ("GET", "/v1/cases"): _REVIEW_READ,
+    ("GET", "/v1/cases/{case_id}"): _REVIEW_READ,
+    ("GET", "/v1/stats"): _REVIEW_READ,
     ("GET", "/v1/deadletters"): frozenset({"admin", "auditor"}),
     ("POST", "/v1/deadletters/replay"): frozenset({"admin"}),
     ("GET", "/v1/keys"): frozenset({"admin", "auditor"}),
+    ("POST", "/v1/logout"): _PEOPLE,
+    ("GET", "/v1/session"): _PEOPLE,
+    ("GET", "/v1/users"): frozenset({"admin", "auditor"}),
+    ("GET", "/v1/queues"): _REVIEW_READ,
+    ("GET", "/v1/queues/{queue}/cases"): _REVIEW_READ,
+    ("GET", "/v1/review/cases/{case_id}"): _REVIEW_READ,
+    ("POST", "/v1/cases/{case_id}/claim"): _REVIEW,
+    ("POST", "/v1/cases/{case_id}/release"): _REVIEW,
+    ("POST", "/v1/cases/{case_id}/notes"): _REVIEW,
+    ("POST", "/v1/cases/{case_id}/decisions"): _REVIEW,
+    ("POST", "/v1/bulk-decisions"): _REVIEW,
+    ("POST", "/v1/decisions/{decision_id}/confirm"): _CONFIRM,
+    ("POST", "/v1/decisions/{decision_id}/reject"): _CONFIRM,
+    ("POST", "/v1/appeals"): frozenset({"admin", "ingest", "flagger"}),
+    ("GET", "/v1/appeals"): _REVIEW_READ,
+    ("POST", "/v1/appeals/{appeal_id}/resolve"): _REVIEW,
+    ("GET", "/v1/media/{media_id}"): _REVIEW_READ,
+    ("POST", "/v1/media/{media_id}/reveal"): _REVIEW_READ,
+    # Campaigns and crisis mode (seawall.campaigns): reviewers read, admins act on whole campaigns.
+    ("GET", "/v1/campaigns"): _REVIEW_READ,
+    ("GET", "/v1/campaigns/{campaign_id}"): _REVIEW_READ,
+    ("POST", "/v1/campaigns/{campaign_id}/actions"): frozenset({"admin"}),
+    ("GET", "/v1/crisis"): _REVIEW_READ,
+    ("GET", "/v1/crisis/dashboard"): _REVIEW_READ,
     ("GET", "/v1/audit"): frozenset({"admin", "auditor"}),
     ("GET", "/v1/audit/verify"): frozenset({"admin", "auditor"}),
+    ("GET", "/v1/actions"): frozenset({"admin", "auditor"}),
+    ("GET", "/v1/actions/{action_id}"): frozenset({"admin", "auditor"}),
+    ("POST", "/v1/actions/{action_id}/retry"): frozenset({"admin"}),
 }
 
 _PREFIX = "sw_"

@@ -15,6 +15,10 @@ from typing import Any, Callable
 # "module:function" of each feature's router factory, included in this order.
 FEATURE_ROUTERS: list[str] = [
     "seawall.audit.api:make_router",
+    "seawall.campaigns.api:make_router",
+    "seawall.actions.api:make_router",
+    "seawall.review.api:make_router",
+    "seawall.console.routes:make_router",
 ]
 
 

@@ -36,5 +36,7 @@ def make_router(runtime: Any, caller: Callable[..., ApiKey]) -> APIRouter:
 
 
 def actor_of(key: ApiKey) -> str:
-    """How an API caller appears in the audit log."""
-    return f"key:{key.key_id}"
+    """How an API caller appears in the audit log: `key:<key id>`, or `user:<id>` for a person
+    logged in with a session (seawall.review.people.Principal)."""
+    actor = getattr(key, "actor", None)
+    return actor if isinstance(actor, str) else f"key:{key.key_id}"

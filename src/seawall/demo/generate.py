@@ -1,6 +1,11 @@
-"""A reproducible demo stream: an ordinary small platform with a small violent-extremist network
-inside it, so a new user sees Seawall both leave ordinary talk alone and catch what its default
-rules are for.
+"""Demo streams. `write_demo` (used by `seawall run --demo`) writes a small platform simulation
+(seawall.simulate): ordinary talk, an extremist network with campaign bursts, threats against the
+platform's staff, re-uploads of known pictures and returning accounts, so a new user sees Seawall
+both leave ordinary talk alone and catch what its default rules are for.
+
+`generate_events` is the older, simpler generator with a given number of posts (no media); the
+throughput benchmarks (bench/pipeline.py, bench/scale.py) and `seawall demo generate` use it as a
+load stream.
 
 Everything is generated from the vocabularies below (written for this demo, fictional accounts);
 no real data is used. The same seed gives the same stream, byte for byte.
@@ -187,10 +192,27 @@ def generate_events(
         yield ev
 
 
-def write_demo(path: Path, seed: int = 7, accounts: int = 300, posts: int = 3000) -> int:
-    """Write the demo stream, with a few malformed lines mixed in; returns the number of lines."""
+def simulated_events(seed: int = 7, accounts: int = 500, days: float = 1.0,
+                     truth: set[str] | None = None) -> list[dict[str, Any]]:
+    """The demo of `seawall run --demo`: a small platform simulation (seawall.simulate, see
+    docs/simulator.md) with an extremist network, re-uploads and returning accounts. If `truth` is
+    given, the ids of the violating posts are added to it."""
+    from seawall.simulate import SimParams, simulate
+
+    sim = simulate(SimParams(accounts=accounts, days=days, seed=seed))
+    end = sim.summary["end"]  # the network's life after the window only matters to the benchmark
+    events = [ev for ev in sim.events if (ev.get("updated_at") or ev.get("created_at") or ev.get("at")) < end]
+    if truth is not None:
+        posts = {ev["id"] for ev in events if ev["type"] == "post"}
+        truth.update(rec["id"] for rec in sim.truth if rec["kind"] == "post" and rec["id"] in posts)
+    return events
+
+
+def write_demo(path: Path, seed: int = 7, accounts: int = 500, days: float = 1.0) -> int:
+    """Write the demo stream (a small simulation), with a few malformed lines mixed in; returns
+    the number of lines."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [orjson.dumps(ev) for ev in generate_events(seed, accounts, posts)]
+    lines = [orjson.dumps(ev) for ev in simulated_events(seed, accounts, days)]
     for i, bad in enumerate(BAD_LINES):
         lines.insert((i + 1) * len(lines) // (len(BAD_LINES) + 1), bad)
     tmp = path.with_suffix(".tmp")

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -88,8 +89,20 @@ class MediaRef(_Model):
     # The bytes themselves, base64-encoded, for platforms that send media inline.
     data: Annotated[str, Field(max_length=MAX_MEDIA_B64_CHARS), AfterValidator(_check_base64)] | None = None
 
+    # The inline bytes after `drop_data`: not part of the stored event, but kept in memory for the
+    # rest of this pipeline pass so that the review store can keep the media of case-worthy events.
+    _dropped: bytes | None = PrivateAttr(default=None)
+
     def data_bytes(self) -> bytes | None:
-        return binascii.a2b_base64(self.data) if self.data else None
+        if self.data:
+            return binascii.a2b_base64(self.data)
+        return self._dropped
+
+    def drop_data(self, decoded: bytes | None = None) -> None:
+        """Remove the base64 bytes from what is stored with the event (hashes stay)."""
+        if self.data:
+            self._dropped = decoded if decoded is not None else binascii.a2b_base64(self.data)
+            self.data = None
 
 
 class _Event(_Model):

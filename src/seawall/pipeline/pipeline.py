@@ -101,6 +101,10 @@ class Pipeline:
         self.metrics = metrics
         # Called with each committed batch (metrics, benchmarks, later: outbox delivery).
         self.listeners: list[Callable[[list[ProcessedEvent]], None]] = []
+        # Errors that mean "the store (or another shared service) is unreachable right now", not
+        # "this event is bad": they propagate so the caller retries the batch later instead of
+        # dead-lettering good events. Empty on the embedded default; stream workers set it.
+        self.transient_errors: tuple[type[BaseException], ...] = ()
         self._decide_lock = threading.Lock()
 
     @classmethod
@@ -108,7 +112,7 @@ class Pipeline:
         signals = build_signals(settings.signals)
         ruleset = load_rules(settings.rules_path)
         ruleset.check_signals({s.name: s.labels() for s in signals})
-        return cls(
+        pipeline = cls(
             store,
             Normalizer(languages=settings.pipeline.languages),
             signals,
@@ -116,6 +120,13 @@ class Pipeline:
             policy_version(settings.rules_path),
             metrics,
         )
+        for signal in signals:
+            # A signal that keeps state across batches (campaigns) attaches to the pipeline that
+            # runs it: to hear committed batches (pipeline.listeners) and to swap its engine.
+            bind = getattr(signal, "bind", None)
+            if bind is not None:
+                bind(pipeline)
+        return pipeline
 
     def decide(self, items: list[Item], source: str = "api") -> list[ProcessedEvent]:
         """Normalise, score and decide a batch in memory (nothing is stored)."""
@@ -179,6 +190,8 @@ class Pipeline:
             return []
         try:
             return self.decide(fresh, source)
+        except self.transient_errors:
+            raise
         except Exception:
             log.exception("deciding a batch of %d failed; it will be retried event by event", len(fresh))
             return None
@@ -194,6 +207,8 @@ class Pipeline:
                 summary.add(self.store.commit_batch(decided))
                 self._committed(decided, summary)
                 return summary
+            except self.transient_errors:
+                raise
             except Exception:
                 log.exception("storing a batch of %d failed; retrying event by event", len(decided))
                 summary = RunSummary()
@@ -219,6 +234,8 @@ class Pipeline:
                 one.add(self.store.commit_batch(decided))
                 self._committed(decided, one)
                 summary.merge(one)
+            except self.transient_errors:
+                raise
             except Exception as exc:
                 summary.failed += 1
                 where = traceback.extract_tb(exc.__traceback__)[-1]

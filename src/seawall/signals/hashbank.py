@@ -138,14 +138,16 @@ class HashBankSignal(Signal[HashBankSettings]):
                 return out
         elif media.data and wanted:
             try:
-                h = hash_bytes(media.data_bytes() or b"", image=media.kind in ("image", "gif"), dihedral=dihedral,
+                raw = media.data_bytes() or b""
+                h = hash_bytes(raw, image=media.kind in ("image", "gif"), dihedral=dihedral,
                                max_bytes=self.settings.max_bytes, max_pixels=self.settings.max_pixels)
             except MediaError as exc:
                 out["error"] = exc.reason
                 return out
             # Inline bytes are replaced by their hashes, so the stored event keeps what matching
             # and removal feedback need without megabytes of base64 in every row.
-            media.sha256, media.md5, media.data = h.sha256, h.md5, None
+            media.sha256, media.md5 = h.sha256, h.md5
+            media.drop_data(raw)
             if h.pdq is not None and (h.quality is None or h.quality >= self.settings.min_quality):
                 media.pdq = h.pdq
         elif media.url and wanted and self.settings.fetch_hosts:
@@ -184,7 +186,7 @@ class HashBankSignal(Signal[HashBankSettings]):
                 media.sha256, media.md5 = out["sha256"], out["md5"]
             except MediaError as exc:
                 out["error"] = exc.reason
-            media.data = None
+            media.drop_data()
             return out
         if not vpdq_available() or not (media.path or media.data or (media.url and self.settings.fetch_hosts)):
             return out
@@ -193,7 +195,8 @@ class HashBankSignal(Signal[HashBankSettings]):
         try:
             if media.data:
                 # Stored events keep the exact hashes of inline videos, not their frames.
-                data, media.data = media.data_bytes() or b"", None
+                data = media.data_bytes() or b""
+                media.drop_data(data)
                 v = hash_video_bytes(data, **kw)
                 media.sha256, media.md5 = v.sha256, v.md5
             elif media.path:

@@ -20,6 +20,8 @@ class SignalConfigError(ValueError):
 
 
 def available_signals() -> dict[str, type[Signal]]:
+    from seawall.signals.account_link import AccountLinkSignal
+    from seawall.signals.campaign import CampaignSignal
     from seawall.signals.classifier import ClassifierSignal
     from seawall.signals.hashbank import HashBankSignal
     from seawall.signals.linkdomain import LinkDomainSignal
@@ -28,7 +30,8 @@ def available_signals() -> dict[str, type[Signal]]:
 
     found: dict[str, type[Signal]] = {
         cls.name: cls
-        for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal, TargetsSignal, HashBankSignal)
+        for cls in (WatchTermsSignal, LinkDomainSignal, ClassifierSignal, TargetsSignal, HashBankSignal, CampaignSignal,
+                    AccountLinkSignal)
     }
     for ep in entry_points(group="seawall.signals"):
         cls = ep.load()

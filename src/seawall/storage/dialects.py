@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
@@ -100,3 +101,21 @@ class PostgresStore(SqlStore):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
         super().__init__(url, engine)
+
+    def _lock_subjects(self, conn: Connection, subjects: set[tuple[str, str]]) -> None:
+        # Transaction-scoped advisory locks on a 64-bit hash of each subject, taken in one sorted
+        # order by every worker (no deadlock between batches); a hash collision only serialises
+        # two unrelated subjects. Unlike retrying on a unique-index violation, this also stops two
+        # workers from each merging into a stale copy of the same open case (a lost update).
+        if not subjects:
+            return
+        keys = sorted({_lock_key(st, sid) for st, sid in subjects})
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(%(keys)s::bigint[]) AS k ORDER BY 1) AS s",
+            {"keys": keys},
+        )
+
+
+def _lock_key(subject_type: str, subject_id: str) -> int:
+    digest = hashlib.blake2b(f"case:{subject_type}:{subject_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -202,3 +202,6 @@ api_keys = Table(
 
 from seawall.banks import schema as _bank_schema  # noqa: E402,F401  (hash bank tables, same metadata)
 from seawall.audit import schema as _audit_schema  # noqa: E402,F401  (audit log tables, same metadata)
+from seawall.review import schema as _review_schema  # noqa: E402,F401  (review tables, same metadata)
+from seawall.actions import schema as _actions_schema  # noqa: E402,F401  (outbox and evidence tables)
+from seawall.campaigns import schema as _campaign_schema  # noqa: E402,F401  (campaign and crisis tables, same metadata)

@@ -13,6 +13,8 @@ import orjson
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from seawall.review.media import keep_case_media
+from seawall.review.priority import record_reach, score_cases
 from seawall.storage import migrate as migrations
 from seawall.storage.reads import SqlReads
 from seawall.storage.rows import _chunks, _json, _now, _ts, _utc
@@ -84,6 +86,7 @@ class SqlStore(SqlReads, Store):
             summary.hits = self._insert_hits(conn, stored, pks)
             self._insert_verdicts(conn, stored, pks)
             self._apply_account_state(conn, stored)
+            record_reach(self, conn, stored)  # priority inputs: followers, reposts (seawall.review)
             opened, merged, created = self._open_cases_and_actions(conn, stored, pks)
             summary.cases_opened, summary.cases_merged, summary.actions_created = opened, merged, created
         summary.verdicts = dict(Counter(r.decision.verdict for r in stored))
@@ -239,7 +242,9 @@ class SqlStore(SqlReads, Store):
         if not wanted:
             return 0, 0, 0
         now = _now()
-        open_cases = self._open_cases_for(conn, {r.item.event.subject for r in wanted})
+        subjects = {r.item.event.subject for r in wanted}
+        self._lock_subjects(conn, subjects)
+        open_cases = self._open_cases_for(conn, subjects)
         fresh: dict[tuple[str, str], dict[str, Any]] = {}
         touched: dict[int, dict[str, Any]] = {}
         target: list[tuple[ProcessedEvent, Any]] = []
@@ -285,7 +290,15 @@ class SqlStore(SqlReads, Store):
             [{"case_id": cid, "event_pk": epk} for epk, cid in links.items()],
         )
         created = self._create_actions(conn, wanted, pks, links)
+        # Review: priority = severity x reach, and the media reviewers will need to see.
+        score_cases(self, conn, {case["id"] for _, case in target})
+        keep_case_media(self, conn, target, pks)
         return opened, merged, created
+
+    def _lock_subjects(self, conn: Connection, subjects: set[tuple[str, str]]) -> None:
+        """Hold the subjects' case locks until the transaction ends, so that concurrent writers
+        (stream workers) neither both open a case for one subject nor overwrite each other's merge.
+        Nothing to do on SQLite, which has one writer at a time; PostgreSQL overrides this."""
 
     def _open_cases_for(self, conn: Connection, subjects: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
         found: dict[tuple[str, str], dict] = {}
