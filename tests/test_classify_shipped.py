@@ -63,6 +63,15 @@ def test_shipped_model_separates_clear_cases(cascade):
     assert (benign < 0.2).all()
 
 
+def test_posts_without_readable_text_are_not_scored(cascade):
+    # Emoji, punctuation or a bare link carry nothing a text model can read; the shipped model
+    # scored them 0.97 extremism before the guard (what near-empty training rows looked like).
+    texts = ["😂😂", "!!!", "ok", "https://example.com/x", "kill them all"]
+    res = cascade.score(normalize_skeletons(texts))
+    assert (res.scores[:4] == 0).all() and (res.stage[:4] == 0).all()
+    assert res.scores[4, cascade.labels.index("threat")] > 0.5 and res.stage[4] >= 1
+
+
 def test_shipped_model_extremism_smoke(cascade):
     j = cascade.labels.index("extremism")
     p = cascade.score(normalize_skeletons([

@@ -110,13 +110,34 @@ class Cascade:
             raw[i : i + batch] = self.first.raw(self.first.featurizer.transform(skeletons[i : i + batch]))
         p = apply_platt(raw, self.first.platt)
         stage = np.ones(n, dtype=np.int8)
+        # Too little text to judge (emoji, punctuation, a bare link): the model would answer with
+        # what its training sets' near-empty rows looked like (pro-ISIS tweets whose URLs were
+        # removed), not with anything read in the post. Such posts are not scored (stage 0, p = 0).
+        mute = np.fromiter((not judgeable(s) for s in skeletons), dtype=bool, count=n)
+        p[mute] = 0.0
+        stage[mute] = 0
         idx = self.undecided(p)
+        idx = idx[~mute[idx]] if len(idx) else idx
         if len(idx):
             cols = self._head_cols()
             p2 = self.second.predict([skeletons[i] for i in idx], raw[np.ix_(idx, cols)])  # type: ignore[union-attr]
             p[np.ix_(idx, cols)] = p2
             stage[idx] = 2
         return CascadeResult(p, stage, raw)
+
+
+MIN_TEXT_CHARS = 3
+
+
+def judgeable(skeleton: str) -> bool:
+    """At least MIN_TEXT_CHARS letters or digits: below that a post says nothing a text model can read."""
+    count = 0
+    for ch in skeleton:
+        if ch.isalnum():
+            count += 1
+            if count >= MIN_TEXT_CHARS:
+                return True
+    return False
 
 
 _cache: dict[tuple, Cascade] = {}
