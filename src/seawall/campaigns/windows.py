@@ -97,29 +97,7 @@ class KeyWindow:
         entries = self.entries
         by_account = self.by_account
         if entries and entries[0][0] < horizon:
-            # Evict what fell out of the window (inline: this runs for every repeated key).
-            evicted = 0
-            bad = self.bad
-            while entries and entries[0][0] < horizon:
-                _, old_post, old_account, _ = entries.popleft()
-                evicted += 1
-                if bad and old_post in bad:
-                    bad.discard(old_post)
-                    self.violating -= 1
-                n = by_account[old_account] - 1
-                if n:
-                    by_account[old_account] = n
-                else:
-                    del by_account[old_account]
-                    if old_account in self.young:
-                        self.young.discard(old_account)
-                        self.young_accounts -= 1
-            self.volume -= evicted
-            # The evicted posts join the decayed baseline mass (dated at the window's edge).
-            if horizon > self.mass_t:
-                self.mass *= math.exp((self.mass_t - horizon) / tau)
-                self.mass_t = horizon
-            self.mass += evicted
+            self._evict(horizon, tau, by_account)
         entries.append((t, post, account, young))
         self.volume += 1
         if t > self.last_t:
@@ -132,6 +110,33 @@ class KeyWindow:
                 self.young_accounts += 1
         else:
             by_account[account] = n + 1
+
+    def _evict(self, horizon: float, tau: float, by_account: dict[str, int] | None) -> None:
+        """Drop what fell out of the window; with `by_account`, keep the per-account counts too.
+        The evicted posts join the decayed baseline mass (dated at the window's edge)."""
+        entries, bad = self.entries, self.bad
+        evicted = 0
+        while entries and entries[0][0] < horizon:
+            _, old_post, old_account, _ = entries.popleft()
+            evicted += 1
+            if bad and old_post in bad:
+                bad.discard(old_post)
+                self.violating -= 1
+            if by_account is None:
+                continue
+            n = by_account[old_account] - 1
+            if n:
+                by_account[old_account] = n
+            else:
+                del by_account[old_account]
+                if old_account in self.young:
+                    self.young.discard(old_account)
+                    self.young_accounts -= 1
+        self.volume -= evicted
+        if horizon > self.mass_t:
+            self.mass *= math.exp((self.mass_t - horizon) / tau)
+            self.mass_t = horizon
+        self.mass += evicted
 
     def account_count(self) -> int:
         return len(self.by_account)
@@ -172,19 +177,7 @@ class TextWindow(KeyWindow):
     def add(self, t: float, post: str, account: str, young: bool, horizon: float, tau: float) -> None:
         entries = self.entries
         if entries and entries[0][0] < horizon:
-            evicted = 0
-            bad = self.bad
-            while entries and entries[0][0] < horizon:
-                old_post = entries.popleft()[1]
-                evicted += 1
-                if bad and old_post in bad:
-                    bad.discard(old_post)
-                    self.violating -= 1
-            self.volume -= evicted
-            if horizon > self.mass_t:
-                self.mass *= math.exp((self.mass_t - horizon) / tau)
-                self.mass_t = horizon
-            self.mass += evicted
+            self._evict(horizon, tau, None)  # texts keep no per-account counts (see the class)
         entries.append((t, post, account, young))
         self.volume += 1
         if t > self.last_t:
