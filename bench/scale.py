@@ -137,7 +137,7 @@ class Redis:
 
 
 # -- workers ---------------------------------------------------------------------------------------
-WORKER_ARGS: list[str] = []  # extra `seawall worker` options (--shared-windows)
+WORKER_ARGS: list[str] = []  # extra `seawall worker` options (--campaign-state)
 STARTED: list["Worker"] = []  # every worker this bench started, stopped on exit whatever happens
 
 
@@ -529,7 +529,8 @@ def soak_run(args: argparse.Namespace, db: str, broker: str, home: Path, path: P
             if time.monotonic() >= next_sample:
                 next_sample += 10
                 samples.append({"t_s": round(time.monotonic() - started), "backlog": r.xlen(STREAM),
-                                "rss_mb": [round(w.rss_mb() or 0, 1) for w in workers]})
+                                "rss_mb": [round(w.rss_mb() or 0, 1) for w in workers],
+                                "redis_mb": round(r.info("memory")["used_memory"] / 2**20, 1)})
     while r.xlen(STREAM) > 0 and time.monotonic() - deadline < 600:
         time.sleep(1)
     elapsed = time.monotonic() - started
@@ -557,6 +558,10 @@ def soak_run(args: argparse.Namespace, db: str, broker: str, home: Path, path: P
         "rss_mb_max": [max(s["rss_mb"][i] for s in samples) for i in range(n_workers)],
         "rss_mb_per_min_second_half": [round((last["rss_mb"][i] - first["rss_mb"][i]) / span_min, 2)
                                        for i in range(n_workers)],
+        # the shared campaign state lives in Redis: it must level off too
+        "redis_mb_start": samples[0]["redis_mb"],
+        "redis_mb_end": samples[-1]["redis_mb"],
+        "redis_mb_per_min_second_half": round((last["redis_mb"] - first["redis_mb"]) / span_min, 2),
         "load_average_1m": round(os.getloadavg()[0], 1),
         "samples": samples,
     }
@@ -577,10 +582,10 @@ def main() -> None:
     ap.add_argument("--db", default=None, help="use this PostgreSQL (it is wiped!) instead of a private one")
     ap.add_argument("--broker", default=None, help="use this Redis (flushed keys: seawall:*) instead of a private one")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()))
-    ap.add_argument("--shared-windows", action="store_true", help="workers keep campaign windows in Redis")
+    ap.add_argument("--campaign-state", choices=["shared", "local"], default="shared",
+                    help="workers keep the campaign detector's state in Redis (shared) or each its own")
     args = ap.parse_args()
-    if args.shared_windows:
-        WORKER_ARGS.append("--shared-windows")
+    WORKER_ARGS.extend(["--campaign-state", args.campaign_state])
     # SIGTERM (e.g. from `timeout`) unwinds through `finally`: workers and servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -599,7 +604,7 @@ def main() -> None:
         db = args.db or pg.url  # type: ignore[union-attr]
         broker = args.broker or rd.url  # type: ignore[union-attr]
         path = events_file(args.events, args.cache)
-        result: dict[str, Any] = {"events_file": str(path), "shared_windows": args.shared_windows}
+        result: dict[str, Any] = {"events_file": str(path), "campaign_state": args.campaign_state}
         if args.fault:
             runs = [fault_run(args, db, broker, home, path, pg, rd)]
         elif args.soak_minutes:

@@ -41,6 +41,9 @@ class CoShareGraph:
     def __len__(self) -> int:
         return len(self._pairs)
 
+    def sync(self) -> None:
+        """Take in links found elsewhere (a graph shared between workers); nothing in one process."""
+
     def co_shared(self, key: str, account: str, others: list[str], t: float) -> list[str]:
         """`account` used `key` at t, as did `others` (distinct, within the window). Returns the
         accounts newly linked to `account` (possibly empty)."""

@@ -29,7 +29,8 @@ from seawall.normalize.item import Item
 class CampaignDetector:
     def __init__(self, config: DetectorConfig | None = None, windows: WindowStore | None = None):
         self.cfg = cfg = config or DetectorConfig()
-        self.windows: WindowStore = windows or InMemoryWindowStore(
+        # (not `windows or ...`: a store with a __len__ of 0 is falsy)
+        self.windows: WindowStore = windows if windows is not None else InMemoryWindowStore(
             cfg.window_seconds, cfg.baseline_tau_seconds, cfg.retention_seconds
         )
         self.graph = CoShareGraph(cfg.coshare_min_keys, cfg.cluster_min_accounts, cfg.coshare_max_key_accounts,
@@ -43,7 +44,6 @@ class CampaignDetector:
         self._last_ids: set[str] = set()
         self.pending: dict[str, CampaignUpdate] = {}
         self.members: dict[str, int] = {}  # campaign -> posts recorded so far
-        self._cluster_sizes: dict[str, int] = {}  # cluster id -> accounts last recorded
         self._prior = cfg.prior_rate_per_hour / 3600.0
         self._min_floor = min(cfg.min_volume, cfg.min_young_accounts)
 
@@ -55,8 +55,14 @@ class CampaignDetector:
         """Add a batch (in stream order); returns, per item, the campaigns its post joined (the
         same empty list, not to be modified, for items that joined none)."""
         out: list[list[Finding]] = [NONE] * len(items)
+        self.graph.sync()  # links other workers found (shared state; nothing in one process)
         retry = self._last_ids if len(items) == 1 else None
         observe, created_of = self.windows.observe, self.created
+        observe_many = getattr(self.windows, "observe_many", None)
+        if observe_many is not None:
+            # A remote store: every observation of the batch in one round trip, in order; the
+            # loop below then takes the answers one by one instead of asking.
+            observe = observe_many(self._observations(items, retry))
         young_s, min_chars, floor = self.young_seconds, self.cfg.text_min_chars, self._min_floor
         ratio, window = self.cfg.min_ratio, self.cfg.window_seconds
         parent = self.graph._parent
@@ -72,7 +78,7 @@ class CampaignDetector:
             if t > self.now:
                 self.now = t
                 if self.started is None:
-                    self.started = t
+                    self.started = self.windows.start_time(t)
             post, account = ev.id, ev.account_id
             if retry is not None and post in retry:  # decided again after a failed batch: judge only
                 out[i] = self._findings(self.keys_of(item), post, account, t, record=False)
@@ -122,6 +128,46 @@ class CampaignDetector:
             self._last_ids = {it.event.id for it in items if it.event.type == "post"}
         self._tidy()
         return out
+
+    def _observations(self, items: Sequence[Item], retry: set[str] | None) -> list[tuple[Any, ...]]:
+        """The `observe` calls the loop in `observe` will make, in its order (for stores that take
+        them all at once). Learns sign-ups as the loop does; the loop learns them again, the same."""
+        calls: list[tuple[Any, ...]] = []
+        created_of, young_s, min_chars = self.created, self.young_seconds, self.cfg.text_min_chars
+        share = getattr(self.windows, "share_signups", None)
+        if share is not None:
+            # Sign-ups a worker sees go to the shared store; authors this worker has not seen
+            # sign up are looked up there (a sign-up and the first posts often land on different
+            # workers).
+            signups: dict[str, float] = {}
+            authors: set[str] = set()
+            for item in items:
+                ev = item.event
+                if ev.type == "account":
+                    created = ev.created_at.timestamp()
+                    if ev.occurred_at.timestamp() - created < young_s:
+                        signups[ev.id] = created
+                elif ev.type == "post" and ev.account_id not in created_of:
+                    authors.add(ev.account_id)
+            created_of.update(share(signups, authors - signups.keys(), young_s))
+        for item in items:
+            ev = item.event
+            if ev.type != "post":
+                if ev.type == "account":
+                    created = ev.created_at.timestamp()
+                    if ev.occurred_at.timestamp() - created < young_s:
+                        created_of[ev.id] = created
+                continue
+            if retry is not None and ev.id in retry:
+                continue
+            t, account = ev.created_at.timestamp(), ev.account_id
+            created = created_of.get(account)
+            young = created is not None and t - created < young_s
+            nt = item.texts.get("text")
+            sample = nt.skeleton if nt is not None and len(nt.skeleton) >= min_chars else ""
+            for key in self.keys_of(item):
+                calls.append((key, t, ev.id, account, young, sample if key.__class__ is int else ""))
+        return calls
 
     def keys_of(self, item: Item) -> list[Any]:
         """The keys of a post, as `observe` computes them (inline there, for speed)."""
@@ -294,12 +340,12 @@ class CampaignDetector:
         campaign = f"cluster:{cluster.id}"
         upd = self._update(campaign, "cluster", "cosharing", None, 0.0, 0.0, cluster)
         upd.accounts |= cluster.accounts
-        self._cluster_sizes[cluster.id] = len(cluster.accounts)
+        # Every merge of two named clusters is passed on; recording it moves the absorbed
+        # campaign's members if it was ever recorded (by this process or another worker).
         for absorbed, survivor in self.graph.merged:
-            if absorbed in self._cluster_sizes:
-                gone = self.pending.get(f"cluster:{absorbed}") or self._update(
-                    f"cluster:{absorbed}", "cluster", "cosharing", None, 0.0, 0.0, cluster)
-                gone.merged_into = f"cluster:{survivor}"
+            gone = self.pending.get(f"cluster:{absorbed}") or self._update(
+                f"cluster:{absorbed}", "cluster", "cosharing", None, 0.0, 0.0, cluster)
+            gone.merged_into = f"cluster:{survivor}"
         self.graph.merged.clear()
 
     # -- feedback after commit ----------------------------------------------------------------------

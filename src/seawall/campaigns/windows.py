@@ -60,6 +60,10 @@ class WindowStore(Protocol):
 
     def get(self, key: str) -> KeyState | None: ...
 
+    def start_time(self, t: float) -> float:
+        """The detector saw its first post at stream time t: when did the stream it shares start
+        (for the warm-up)? In one process, t itself."""
+
     def advance(self, now: float) -> None:
         """Stream time moved to `now`: forget keys idle for longer than the retention."""
 
@@ -244,6 +248,9 @@ class InMemoryWindowStore:
 
     def get(self, key: str) -> KeyWindow | None:
         return self._keys.get(key)
+
+    def start_time(self, t: float) -> float:
+        return t
 
     def advance(self, now: float) -> None:
         # Amortised: a full pass at most once per window of stream time.

@@ -49,13 +49,14 @@ BROKER_OPTION = click.option(
               help="Serve /healthz, /readyz, /metrics, /state on 127.0.0.1 at this port (0: any free port).")
 @click.option("--status-host", default="127.0.0.1", show_default=True)
 @click.option("--exit-when-idle", is_flag=True, help="Leave once the stream is empty (batch jobs).")
-@click.option("--shared-windows", is_flag=True,
-              help="Keep the campaign detector's windows in Redis, shared by all workers (one round trip per "
-                   "post and key: see docs/operations.md).")
+@click.option("--campaign-state", type=click.Choice(["shared", "local"]), default="shared", show_default=True,
+              help="Where the campaign detector keeps its windows and co-sharing graph: in Redis, shared by "
+                   "every worker (workers decide as one process would), or in each worker (cheaper; each "
+                   "worker sees only its share of the stream). See docs/operations.md.")
 @click.pass_context
 def worker(ctx: click.Context, broker: str, db: str | None, name: str | None, batch_size: int, claim_idle_ms: int,
            max_deliveries: int, resync_seconds: float, status_port: int | None, status_host: str,
-           exit_when_idle: bool, shared_windows: bool) -> None:
+           exit_when_idle: bool, campaign_state: str) -> None:
     """Process events from the Redis stream into the database (scale-out: run one per core)."""
     from seawall.config import ConfigError, load_settings
     from seawall.pipeline.pipeline import Pipeline, tune_gc
@@ -88,8 +89,8 @@ def worker(ctx: click.Context, broker: str, db: str | None, name: str | None, ba
         raise click.ClickException(f"cannot start: {exc}") from None
     suspended = SuspendedAccounts(store.engine)
     suspended.load()
-    if shared_windows:
-        _share_campaign_windows(pipeline, client)
+    if campaign_state == "shared":
+        share_campaign_state(pipeline, client)
 
     def refresh_banks(_: dict) -> None:
         for s in pipeline.signals:
@@ -138,7 +139,10 @@ def worker(ctx: click.Context, broker: str, db: str | None, name: str | None, ba
                              "duplicates": totals.duplicates, "failed": totals.failed}).decode(), err=True)
 
 
-def _share_campaign_windows(pipeline: Any, client: Any) -> None:
+def share_campaign_state(pipeline: Any, client: Any) -> bool:
+    """Give the pipeline's campaign detector (if it has one) windows and a co-sharing graph in
+    Redis, shared by every worker. Returns whether there was a detector to share."""
+    from seawall.scale.cosharing import RedisCoShareGraph
     from seawall.scale.windows import RedisWindowStore
 
     for s in pipeline.signals:
@@ -147,8 +151,10 @@ def _share_campaign_windows(pipeline: Any, client: Any) -> None:
             cfg = detector.cfg
             detector.windows = RedisWindowStore(client, cfg.window_seconds, cfg.baseline_tau_seconds,
                                                 cfg.retention_seconds)
-            return
-    raise click.ClickException("--shared-windows: no campaign signal is configured")
+            detector.graph = RedisCoShareGraph(client, cfg.coshare_min_keys, cfg.cluster_min_accounts,
+                                               cfg.coshare_max_key_accounts, cfg.coshare_pair_ttl_seconds)
+            return True
+    return False
 
 
 @click.group()

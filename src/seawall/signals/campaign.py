@@ -232,7 +232,6 @@ class CampaignSignal(Signal[CampaignSettings]):
             return
         if len(checked) > 500_000:
             checked.clear()
-        checked |= wanted
         from seawall.storage.rows import _chunks
         from seawall.storage.schema import accounts
 
@@ -242,6 +241,9 @@ class CampaignSignal(Signal[CampaignSettings]):
                 for chunk in _chunks(sorted(wanted)):
                     q = select(accounts.c.id, accounts.c.created_at).where(accounts.c.id.in_(chunk))
                     for aid, created in conn.execute(q).all():
+                        # Asked once if stored; an account not stored yet (its sign-up may be in
+                        # another worker's batch right now) is asked again with its next post.
+                        checked.add(aid)
                         if created is None:
                             continue
                         c = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).timestamp()
