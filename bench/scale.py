@@ -5,14 +5,17 @@ Prints one JSON object. Top-level `events`, `processed`, `lost`, `duplicate_acti
 `duplicate_cases` are totals over all runs; `workers` lists the worker counts run; `events_per_s`
 maps worker count -> throughput; `runs` has each run's figures (lag, latency, enqueue rate).
 
-    # throughput: 1M events, 1, 2 and 4 workers (each run starts from an empty database; the
-    # events are validated and XADDed once, then copied onto the stream for each run)
+    # throughput: 1M events, 1, 2 and 4 workers (each run starts from an empty database and
+    # Redis; the events are validated and XADDed once, then copied onto the stream for each run)
     .venv/bin/python bench/scale.py --events 1000000 --workers 1,2,4
     # fault run: 2 workers, kill -9 a random worker every 5 s, kill -9 and restart Redis once and
     # PostgreSQL once while events flow; then accepted = processed, lost = 0, no duplicates
     .venv/bin/python bench/scale.py --events 1000000 --workers 2 --fault
     # soak: 30 minutes at a fixed rate (80% of the measured peak), sampling every worker's RSS
-    .venv/bin/python bench/scale.py --workers 2 --soak-minutes 30 --rate 2400
+    # and Redis's memory
+    .venv/bin/python bench/scale.py --workers 2 --soak-minutes 30 --rate 1400
+    # any of them with each worker keeping its own campaign state (default: shared in Redis)
+    .venv/bin/python bench/scale.py --events 100000 --workers 1,2,4 --campaign-state local
 
 It starts its own PostgreSQL (synchronous_commit on, fsync on: a crash loses nothing committed)
 and Redis (append-only file, appendfsync always: a crash loses nothing acknowledged) on free
@@ -271,6 +274,15 @@ def reset_db(url: str) -> None:
     open_store(url).close()  # migrate
 
 
+def reset_broker(r: redis.Redis) -> None:
+    """Every run starts from an empty Redis as from an empty database: the stream, the counters,
+    and the campaign detector's shared state (windows left by the previous run would make its
+    posts look like a burst)."""
+    names = list(r.scan_iter(match="seawall:*", count=10_000))
+    for i in range(0, len(names), 10_000):
+        r.delete(*names[i: i + 10_000])
+
+
 def db_count(url: str) -> int:
     eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), pool_pre_ping=True)
     try:
@@ -327,7 +339,7 @@ def throughput_run(args: argparse.Namespace, db: str, broker: str, home: Path, n
                    keys: list[str], pg: "Postgres | None" = None, rd: "Redis | None" = None) -> dict[str, Any]:
     reset_db(db)
     r = connect(broker)
-    r.delete(STREAM, "seawall:processed", "seawall:workers", "seawall:changes")
+    reset_broker(r)
     workers = [Worker(broker, db, home, f"t{n_workers}-{i}", args.batch_size, 30_000) for i in range(n_workers)]
     wait_ready(workers)
     backlog_samples: list[int] = []
@@ -391,7 +403,8 @@ def fault_run(args: argparse.Namespace, db: str, broker: str, home: Path, path: 
               pg: Postgres | None, rd: Redis | None) -> dict[str, Any]:
     reset_db(db)
     r = connect(broker)
-    r.delete(STREAM, "seawall:processed", "seawall:workers", "seawall:changes", TEMPLATE)
+    reset_broker(r)
+    r.delete(TEMPLATE)
     n_workers = int(args.workers.split(",")[0])
     claim_ms = 5000
     seq = [0]
@@ -495,7 +508,7 @@ def db_safe_count(db: str) -> int:
 def soak_run(args: argparse.Namespace, db: str, broker: str, home: Path, path: Path) -> dict[str, Any]:
     reset_db(db)
     r = connect(broker)
-    r.delete(STREAM, "seawall:processed", "seawall:workers", "seawall:changes")
+    reset_broker(r)
     n_workers = int(args.workers.split(",")[0])
     workers = [Worker(broker, db, home, f"s{i}", args.batch_size, 30_000) for i in range(n_workers)]
     wait_ready(workers)
