@@ -51,6 +51,7 @@ def test_numeric_ids_and_naive_times_are_normalised():
         ({"type": "post", "id": "p1", "account_id": "a", "text": 5, "created_at": "2015-06-01"}, "text", "string"),
         ({"type": "post", "id": "p1", "account_id": "a", "txt": "x", "created_at": "2015-06-01"}, "txt", "unknown field"),
         ({"type": "post", "id": "", "account_id": "a", "created_at": "2015-06-01"}, "id", "at least 1"),
+        ({"type": "post", "id": "p\t1", "account_id": "a", "created_at": "2015-06-01"}, "id", "control characters"),
         ({"type": "post", "id": "p", "account_id": "a", "created_at": "2015-06-01",
           "text": "x" * (MAX_TEXT_CHARS + 1)}, "text", f"at most {MAX_TEXT_CHARS}"),
         ({"type": "post", "id": "p", "account_id": "a", "created_at": "2015-06-01",

@@ -57,10 +57,19 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def _no_control_characters(value: str) -> str:
+    # Ids are opaque, but end up in logs, CSV exports and tab-separated Redis members, where a
+    # tab or a newline would split them.
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("must not contain control characters (tab, newline, ...)")
+    return value
+
+
 Id = Annotated[
     str,
     BeforeValidator(_id_from_number),
     Field(min_length=1, max_length=MAX_ID_CHARS),
+    AfterValidator(_no_control_characters),
 ]
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]

@@ -16,13 +16,9 @@ worker whose link grew the cluster.
 
 from __future__ import annotations
 
-import logging
-
 import redis
 
 from seawall.campaigns.cosharing import CoShareGraph
-
-log = logging.getLogger("seawall.scale.cosharing")
 
 LINKS_STREAM = "seawall:campaign:links"
 
