@@ -70,8 +70,8 @@ class CampaignDetector:
             ev = item.event
             if ev.type != "post":
                 if ev.type == "account":
-                    created = ev.created_at.timestamp()
-                    if ev.occurred_at.timestamp() - created < young_s:
+                    created = self._young_signup(ev)
+                    if created is not None:
                         created_of[ev.id] = created
                 continue
             t = ev.created_at.timestamp()
@@ -144,8 +144,8 @@ class CampaignDetector:
             for item in items:
                 ev = item.event
                 if ev.type == "account":
-                    created = ev.created_at.timestamp()
-                    if ev.occurred_at.timestamp() - created < young_s:
+                    created = self._young_signup(ev)
+                    if created is not None:
                         signups[ev.id] = created
                 elif ev.type == "post" and ev.account_id not in created_of:
                     authors.add(ev.account_id)
@@ -154,8 +154,8 @@ class CampaignDetector:
             ev = item.event
             if ev.type != "post":
                 if ev.type == "account":
-                    created = ev.created_at.timestamp()
-                    if ev.occurred_at.timestamp() - created < young_s:
+                    created = self._young_signup(ev)
+                    if created is not None:
                         created_of[ev.id] = created
                 continue
             if retry is not None and ev.id in retry:
@@ -168,6 +168,11 @@ class CampaignDetector:
             for key in self.keys_of(item):
                 calls.append((key, t, ev.id, account, young, sample if key.__class__ is int else ""))
         return calls
+
+    def _young_signup(self, ev: Any) -> float | None:
+        """An account event's creation time (stream time) if the account was young when seen."""
+        created = ev.created_at.timestamp()
+        return created if ev.occurred_at.timestamp() - created < self.young_seconds else None
 
     def keys_of(self, item: Item) -> list[Any]:
         """The keys of a post, as `observe` computes them (inline there, for speed)."""

@@ -234,13 +234,15 @@ class RedisWindowStore:
         base = f"{self.prefix}{{{name}}}"
         return [f"{base}:e", f"{base}:a", f"{base}:y", f"{base}:b", f"{base}:m", f"{base}:s"]
 
+    def _observe_args(self, t: float, post: str, account: str, young: bool, sample: str) -> list[Any]:
+        return [repr(t), post, account, "1" if young else "0", repr(self.window), repr(self.tau), sample,
+                self.ttl, self.single_ttl]
+
     def observe(self, key: Any, t: float, post: str, account: str, young: bool, sample: str = "") -> RedisKeyState | None:
         name = self._name(key, sample)
         if name is None:
             return None
-        raw = self._observe(keys=self._keys(name), args=[
-            repr(t), post, account, "1" if young else "0", repr(self.window), repr(self.tau), sample, self.ttl,
-            self.single_ttl])
+        raw = self._observe(keys=self._keys(name), args=self._observe_args(t, post, account, young, sample))
         return None if raw is None else RedisKeyState(self, key, name, raw)
 
     def observe_many(self, calls: Sequence[tuple[Any, float, str, str, bool, str]]) -> Callable[..., RedisKeyState | None]:
@@ -259,9 +261,8 @@ class RedisWindowStore:
             names.append((key, name, post, t))
             if name is not None:
                 by_name.setdefault(name, []).append((post, account))
-                self._observe(keys=self._keys(name), args=[
-                    repr(t), post, account, "1" if young else "0", repr(self.window), repr(self.tau), sample,
-                    self.ttl, self.single_ttl], client=pipe)
+                self._observe(keys=self._keys(name), args=self._observe_args(t, post, account, young, sample),
+                              client=pipe)
         raws = iter(pipe.execute() if len(pipe) else [])
         answers = [(key, name, t, next(raws) if name is not None else None) for key, name, _, t in names]
         evicted: dict[str, list[list[tuple[Any, Any]]]] = {}  # name -> per observation, what it evicted
